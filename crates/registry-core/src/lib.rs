@@ -1,0 +1,76 @@
+//! Load stores by id once, share them, keep them while held, dispose them when unused.
+//!
+//! A Rust port of LiveStore's `StoreRegistry` for single-threaded apps (Leptos in the browser,
+//! a server rendering one page on one thread). A *store* is anything expensive to boot and
+//! that must be shut down when unused: a local-first database per workspace, a socket-backed
+//! document. The [`StoreRegistry`]:
+//!
+//! - loads a store by id once, however many callers ask for it at the same moment;
+//! - keeps it while anything holds it ([`StoreRegistry::retain`] returns a [`RetainGuard`]);
+//! - disposes it a [`CacheTime`] after the last holder lets go (60 s in the browser by
+//!   default, never on native targets, where a page is rendering);
+//! - caches failures, cancels loads whose entry is disposed, runs teardown
+//!   ([`LoadContext::on_dispose`]) exactly once, and tolerates re-entrant calls.
+//!
+//! Time and tasks come from a [`Runtime`]: the browser's event loop on wasm32, tokio behind
+//! the `tokio` feature, and [`test_util::TestRuntime`] (a virtual clock) behind `test-util`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use registry_core::{CacheTime, LoadContext, Lookup, RegistryConfig, StoreOptions, StoreRegistry};
+//! use registry_core::test_util::TestRuntime;
+//!
+//! #[derive(Debug)]
+//! struct Doc { id: String }
+//!
+//! let rt = TestRuntime::new();
+//! let registry: StoreRegistry<String, Doc, std::io::Error> =
+//!     StoreRegistry::with_runtime(RegistryConfig::default(), rt.clone());
+//! let options = StoreOptions::new("doc-1".to_string(), |ctx: LoadContext<String>| async move {
+//!     Ok(Doc { id: ctx.store_id().clone() })
+//! })
+//! .unused_cache_time(CacheTime::from(Duration::from_secs(10)));
+//!
+//! let doc = rt.block_on(registry.get_or_load(&options).into_future()).unwrap();
+//! assert_eq!(doc.id, "doc-1");
+//! // Nothing holds it: it is disposed 10 s later.
+//! rt.advance(Duration::from_secs(10));
+//! assert!(registry.snapshot().is_empty());
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod config;
+mod context;
+mod entry;
+mod error;
+mod expiry;
+mod guard;
+mod load;
+mod lookup;
+mod options;
+mod registry;
+mod runtime;
+mod snapshot;
+mod timer;
+
+pub use config::{CacheTime, DEFAULT_BROWSER_CACHE_TIME, RegistryConfig};
+pub use context::{Cancelled, LoadContext};
+pub use error::RegistryError;
+pub use guard::RetainGuard;
+pub use load::LoadFuture;
+pub use lookup::{Lookup, Preload};
+pub use options::StoreOptions;
+pub use registry::StoreRegistry;
+#[cfg(target_arch = "wasm32")]
+pub use runtime::BrowserRuntime;
+#[cfg(all(feature = "tokio", not(target_arch = "wasm32")))]
+pub use runtime::TokioRuntime;
+pub use runtime::{MAX_SLEEP, Runtime};
+pub use snapshot::{EntrySnapshot, EntryState};
+
+/// Test helpers: [`TestRuntime`](test_util::TestRuntime), a virtual clock and a local executor.
+#[cfg(feature = "test-util")]
+pub mod test_util {
+    pub use crate::runtime::test::TestRuntime;
+}

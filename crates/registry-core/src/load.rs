@@ -1,0 +1,290 @@
+//! One load shared by every caller: the loader's future, its outcome, and [`LoadFuture`].
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use futures::future::LocalBoxFuture;
+use slab::Slab;
+
+use crate::RegistryError;
+
+/// What every caller of one load gets.
+pub(crate) type Outcome<S, E> = Result<Rc<S>, RegistryError<E>>;
+
+/// A load in flight, shared by its entry, the task that drives it and every [`LoadFuture`].
+pub(crate) struct Load<S, E> {
+    state: RefCell<LoadState<S, E>>,
+}
+
+struct LoadState<S, E> {
+    /// The loader's future; `None` while it is being polled, once it finished, or once the load
+    /// was aborted.
+    future: Option<LocalBoxFuture<'static, Result<S, E>>>,
+    /// Set once: by completion or by abort.
+    outcome: Option<Outcome<S, E>>,
+    /// Wakers of the [`LoadFuture`]s waiting for the outcome.
+    waiters: Slab<Waker>,
+    /// The driving task's waker, woken on abort so the task ends.
+    task: Option<Waker>,
+}
+
+/// What [`Load::drive`] observed.
+pub(crate) enum Driven<S, E> {
+    /// The loader is still running (or is being polled further up the stack).
+    Pending,
+    /// The load already has an outcome: nothing to do.
+    Settled,
+    /// The loader just finished with this result; the caller must [`Load::settle`] it.
+    Finished(Outcome<S, E>),
+}
+
+impl<S, E> Load<S, E> {
+    /// A load whose loader has not been called yet.
+    pub(crate) fn new() -> Rc<Self> {
+        Rc::new(Self {
+            state: RefCell::new(LoadState {
+                future: None,
+                outcome: None,
+                waiters: Slab::new(),
+                task: None,
+            }),
+        })
+    }
+
+    /// Hands the loader's future to the load. Gives it back when the load was settled
+    /// (cancelled) while the loader was being called: the caller drops it.
+    pub(crate) fn start(
+        &self,
+        future: LocalBoxFuture<'static, Result<S, E>>,
+    ) -> Result<(), LocalBoxFuture<'static, Result<S, E>>> {
+        let mut state = self.state.borrow_mut();
+        if state.outcome.is_some() {
+            return Err(future);
+        }
+        state.future = Some(future);
+        Ok(())
+    }
+
+    /// Polls the loader once. No borrow is held while the loader runs, so it may call back
+    /// into the registry (even abort its own load).
+    pub(crate) fn drive(&self, cx: &mut Context<'_>) -> Driven<S, E> {
+        let mut future = {
+            let mut state = self.state.borrow_mut();
+            if state.outcome.is_some() {
+                return Driven::Settled;
+            }
+            state.task = Some(cx.waker().clone());
+            match state.future.take() {
+                Some(future) => future,
+                // Re-entrant poll from inside the loader itself.
+                None => return Driven::Pending,
+            }
+        };
+        let polled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        match polled {
+            Ok(Poll::Pending) => {
+                let mut state = self.state.borrow_mut();
+                if state.outcome.is_some() {
+                    // Aborted while it ran: drop the future outside the borrow.
+                    drop(state);
+                    drop(future);
+                    Driven::Settled
+                } else {
+                    state.future = Some(future);
+                    Driven::Pending
+                }
+            }
+            Ok(Poll::Ready(result)) => {
+                drop(future);
+                Driven::Finished(
+                    result
+                        .map(Rc::new)
+                        .map_err(|e| RegistryError::Load(Arc::new(e))),
+                )
+            }
+            Err(panic) => {
+                // Dropping a future that panicked may panic again; keep that from unwinding.
+                let _ =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(future)));
+                Driven::Finished(Err(RegistryError::LoaderPanicked(
+                    panic_message(&*panic).into(),
+                )))
+            }
+        }
+    }
+
+    /// Records the outcome (first one wins) and returns what the caller must do outside its
+    /// borrows: wake the waiters and drop the loader's future.
+    #[must_use]
+    pub(crate) fn settle(&self, outcome: Outcome<S, E>) -> Settled<S, E> {
+        let mut state = self.state.borrow_mut();
+        if state.outcome.is_some() {
+            return Settled::default();
+        }
+        state.outcome = Some(outcome);
+        let wakers = state.waiters.drain().collect();
+        Settled {
+            future: state.future.take(),
+            task: state.task.take(),
+            wakers,
+        }
+    }
+
+    pub(crate) fn is_settled(&self) -> bool {
+        self.state.borrow().outcome.is_some()
+    }
+}
+
+/// Work left by [`Load::settle`], done by [`Settled::finish`] once no borrow is held.
+pub(crate) struct Settled<S, E> {
+    future: Option<LocalBoxFuture<'static, Result<S, E>>>,
+    task: Option<Waker>,
+    wakers: Vec<Waker>,
+}
+
+impl<S, E> Default for Settled<S, E> {
+    fn default() -> Self {
+        Self {
+            future: None,
+            task: None,
+            wakers: Vec::new(),
+        }
+    }
+}
+
+impl<S, E> Settled<S, E> {
+    pub(crate) fn finish(self) {
+        if let Some(future) = self.future {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(future)));
+        }
+        self.wakers.into_iter().for_each(Waker::wake);
+        if let Some(task) = self.task {
+            task.wake();
+        }
+    }
+}
+
+/// A store that is loading or already known: awaits to `Result<Rc<S>, RegistryError<E>>`.
+///
+/// Returned by [`Lookup::Pending`](crate::Lookup::Pending) and by awaiting a
+/// [`Lookup`](crate::Lookup). Every clone resolves to the same outcome: the same `Rc<S>`, or the
+/// same cached `Arc<E>` inside [`RegistryError::Load`].
+///
+/// # Cancellation
+///
+/// Dropping a `LoadFuture` only stops waiting: the load goes on, driven by the registry, and its
+/// result is cached. The load itself is cancelled only when its entry is disposed (nothing held
+/// it for its cache time, [`invalidate`](crate::StoreRegistry::invalidate), or
+/// [`dispose`](crate::StoreRegistry::dispose)); every `LoadFuture` of it then resolves to
+/// [`RegistryError::Cancelled`] or [`RegistryError::Disposed`].
+#[must_use = "futures do nothing unless polled"]
+pub struct LoadFuture<S, E> {
+    inner: Inner<S, E>,
+}
+
+enum Inner<S, E> {
+    Ready(Option<Outcome<S, E>>),
+    Waiting {
+        load: Rc<Load<S, E>>,
+        slot: Option<usize>,
+    },
+}
+
+impl<S, E> LoadFuture<S, E> {
+    pub(crate) fn ready(outcome: Outcome<S, E>) -> Self {
+        Self {
+            inner: Inner::Ready(Some(outcome)),
+        }
+    }
+
+    pub(crate) fn waiting(load: Rc<Load<S, E>>) -> Self {
+        Self {
+            inner: Inner::Waiting { load, slot: None },
+        }
+    }
+}
+
+impl<S, E> Clone for LoadFuture<S, E> {
+    fn clone(&self) -> Self {
+        match &self.inner {
+            Inner::Ready(outcome) => Self {
+                inner: Inner::Ready(outcome.clone()),
+            },
+            Inner::Waiting { load, .. } => Self::waiting(Rc::clone(load)),
+        }
+    }
+}
+
+impl<S, E> Future for LoadFuture<S, E> {
+    type Output = Result<Rc<S>, RegistryError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.inner {
+            Inner::Ready(outcome) => match outcome.take() {
+                Some(outcome) => Poll::Ready(outcome),
+                None => panic!("LoadFuture polled after completion"),
+            },
+            Inner::Waiting { load, slot } => {
+                let mut state = load.state.borrow_mut();
+                if let Some(outcome) = &state.outcome {
+                    let outcome = outcome.clone();
+                    if let Some(key) = slot.take() {
+                        state.waiters.try_remove(key);
+                    }
+                    return Poll::Ready(outcome);
+                }
+                match slot {
+                    Some(key) => match state.waiters.get_mut(*key) {
+                        Some(waker) => waker.clone_from(cx.waker()),
+                        None => *slot = Some(state.waiters.insert(cx.waker().clone())),
+                    },
+                    None => *slot = Some(state.waiters.insert(cx.waker().clone())),
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<S, E> Drop for LoadFuture<S, E> {
+    fn drop(&mut self) {
+        if let Inner::Waiting {
+            load,
+            slot: Some(key),
+        } = &self.inner
+            && let Ok(mut state) = load.state.try_borrow_mut()
+        {
+            state.waiters.try_remove(*key);
+        }
+    }
+}
+
+impl<S, E> fmt::Debug for LoadFuture<S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settled = match &self.inner {
+            Inner::Ready(_) => true,
+            Inner::Waiting { load, .. } => load.is_settled(),
+        };
+        f.debug_struct("LoadFuture")
+            .field("settled", &settled)
+            .finish()
+    }
+}
+
+/// The text of a panic payload, when it has one.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}

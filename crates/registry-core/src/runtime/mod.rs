@@ -1,0 +1,42 @@
+//! [`Runtime`]: where the registry spawns its tasks and reads its clock.
+
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+#[cfg(feature = "test-util")]
+pub(crate) mod test;
+#[cfg(all(feature = "tokio", not(target_arch = "wasm32")))]
+mod tokio;
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::BrowserRuntime;
+#[cfg(all(feature = "tokio", not(target_arch = "wasm32")))]
+pub use tokio::TokioRuntime;
+
+/// The longest single sleep the registry asks for: the browser's `setTimeout` limit
+/// (2^31 - 1 ms, about 24.8 days). Longer cache times are served by chained sleeps.
+pub const MAX_SLEEP: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// The small interface between the registry and the platform: spawn a task on this thread,
+/// sleep, and read a monotonic clock.
+///
+/// The registry drives each load in a spawned task (so a load started by
+/// [`preload`](crate::StoreRegistry::preload) finishes even if nobody awaits it) and keeps one
+/// timer task for all idle countdowns. Implementations: `BrowserRuntime` (wasm32),
+/// `TokioRuntime` (feature `tokio`), and `test_util::TestRuntime` (feature `test-util`).
+///
+/// A runtime never needs `Send`: the registry is single-threaded.
+pub trait Runtime {
+    /// Runs `task` to completion on the current thread, concurrently with the caller.
+    fn spawn_local(&self, task: LocalBoxFuture<'static, ()>);
+
+    /// A future that completes after `duration`. The registry never asks for more than
+    /// [`MAX_SLEEP`] at once. Dropping the future cancels the platform timer.
+    fn sleep(&self, duration: Duration) -> LocalBoxFuture<'static, ()>;
+
+    /// Monotonic time elapsed since an origin fixed by this runtime.
+    fn now(&self) -> Duration;
+}

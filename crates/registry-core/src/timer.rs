@@ -1,0 +1,88 @@
+//! The registry's one timer task: sleeps until the earliest idle deadline, then expires what
+//! is due. Re-armed through [`TimerSignal`] when an earlier deadline appears.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures::future::{Either, select};
+
+use crate::registry::Shared;
+use crate::runtime::{MAX_SLEEP, Runtime};
+
+/// Wakes the timer task: an earlier deadline appeared, or the registry was disposed.
+#[derive(Default)]
+pub(crate) struct TimerSignal {
+    notified: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl TimerSignal {
+    pub(crate) fn notify(&self) {
+        self.notified.set(true);
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn notified(self: &Rc<Self>) -> Notified {
+        Notified(Rc::clone(self))
+    }
+}
+
+struct Notified(Rc<TimerSignal>);
+
+impl Future for Notified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.notified.replace(false) {
+            return Poll::Ready(());
+        }
+        *self.0.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// What the timer task does next.
+pub(crate) enum Next {
+    /// The registry is disposed: end the task.
+    Stop,
+    /// No deadline: wait for a signal.
+    Idle,
+    /// Sleep this long (or until a signal).
+    Wait(Duration),
+}
+
+/// The timer task. Holds the registry weakly: it never keeps a dropped registry alive.
+pub(crate) async fn run<K, S, E>(
+    registry: Weak<Shared<K, S, E>>,
+    signal: Rc<TimerSignal>,
+    runtime: Rc<dyn Runtime>,
+) where
+    K: Eq + std::hash::Hash + Clone + std::fmt::Debug + 'static,
+    S: 'static,
+    E: 'static,
+{
+    loop {
+        let next = match registry.upgrade() {
+            Some(shared) => shared.expire_due(),
+            None => Next::Stop,
+        };
+        match next {
+            Next::Stop => return,
+            Next::Idle => signal.notified().await,
+            Next::Wait(wait) => {
+                let sleep = runtime.sleep(wait.min(MAX_SLEEP));
+                if let Either::Right(((), sleep)) = select(sleep, signal.notified()).await {
+                    // Cancel the platform timer before arming another one.
+                    drop(sleep);
+                }
+            }
+        }
+    }
+}
