@@ -332,7 +332,6 @@ where
             );
         }
         if let Some(&key) = inner.index.get(&options.store_id) {
-            let now = self.runtime.now();
             let entry = &mut inner.entries[key];
             let lookup = match &entry.stage {
                 Stage::Ready(store) => Lookup::Ready(Ok(Rc::clone(store))),
@@ -350,8 +349,12 @@ where
                     entry.deadline = None;
                     After::Nothing
                 }
-                // A hit restarts an idle entry's countdown.
-                Hold::Load => inner.go_idle(key, now),
+                // A hit restarts an idle entry's countdown (the clock is read only then).
+                Hold::Load if entry.holders() == 0 => {
+                    let now = self.runtime.now();
+                    inner.go_idle(key, now)
+                }
+                Hold::Load => After::Nothing,
             };
             drop(inner);
             self.after(after);
