@@ -137,6 +137,11 @@ impl<S, E> Load<S, E> {
         }
     }
 
+    /// The outcome, once settled.
+    pub(crate) fn outcome(&self) -> Option<Outcome<S, E>> {
+        self.state.borrow().outcome.clone()
+    }
+
     pub(crate) fn is_settled(&self) -> bool {
         self.state.borrow().outcome.is_some()
     }

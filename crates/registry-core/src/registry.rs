@@ -385,27 +385,18 @@ where
         drop(inner);
 
         let future = LoadFuture::waiting(Rc::clone(&load));
-        self.start_load(key, load, hooks, options);
+        self.start_load(key, Rc::clone(&load), hooks, options);
         let guard = match hold {
             Hold::Load => RetainGuard::inert(),
             Hold::Retain | Hold::RetainAndGet => self.guard(key),
         };
-        // A loader that finished on its first poll is already cached.
-        let lookup = match self.ready_outcome(key) {
-            Some(outcome) if hold != Hold::Retain => Lookup::Ready(outcome),
-            _ => Lookup::Pending(future),
+        // A loader that finished on its first poll answers at once (even if, at cache time
+        // zero, its entry already ended).
+        let lookup = match load.outcome() {
+            Some(outcome) => Lookup::Ready(outcome),
+            None => Lookup::Pending(future),
         };
         (guard, lookup)
-    }
-
-    /// The outcome of an entry's load if it settled during its first, inline poll.
-    fn ready_outcome(&self, key: EntryKey) -> Option<Outcome<S, E>> {
-        let inner = self.inner.borrow();
-        match &inner.entries.get(key)?.stage {
-            Stage::Ready(store) => Some(Ok(Rc::clone(store))),
-            Stage::Failed(error) => Some(Err(error.clone())),
-            Stage::Loading(_) => None,
-        }
     }
 
     fn guard(self: &Rc<Self>, key: EntryKey) -> RetainGuard {
