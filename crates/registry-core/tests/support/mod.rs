@@ -1,0 +1,314 @@
+//! The fixture shared by the behaviour tests: a test store, a counting loader whose timing and
+//! outcome each test picks, and small helpers that unwrap a [`Lookup`] with a useful message.
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the fixture"
+)]
+
+use std::cell::Cell;
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use registry_core::test_util::TestRuntime;
+use registry_core::{
+    CacheTime, EntrySnapshot, LoadContext, LoadFuture, Lookup, RegistryConfig, RegistryError,
+    Runtime as _, StoreOptions, StoreRegistry,
+};
+
+/// The registry every test uses unless it needs another store type.
+pub type Registry = StoreRegistry<String, TestStore, TestError>;
+/// Options for [`Registry`].
+pub type Options = StoreOptions<String, TestStore, TestError>;
+
+/// A store: which id it was loaded for, and by which load of its loader.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TestStore {
+    pub id: String,
+    /// 1 for the loader's first load, 2 for its second, ...
+    pub load: usize,
+}
+
+/// What a failing loader returns.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TestError {
+    pub id: String,
+    pub load: usize,
+}
+
+impl fmt::Display for TestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "load {} of {} failed", self.load, self.id)
+    }
+}
+
+impl Error for TestError {}
+
+/// A registry on `rt` whose stores, unless their options say otherwise, use `cache_time`.
+///
+/// Every test names its cache time: the default differs between native targets and wasm32.
+pub fn registry(rt: &TestRuntime, cache_time: impl Into<CacheTime>) -> Registry {
+    StoreRegistry::with_runtime(
+        RegistryConfig::default().with_default_unused_cache_time(cache_time),
+        rt.clone(),
+    )
+}
+
+/// How a [`TestLoader`]'s future runs before it settles.
+#[derive(Clone, Copy, Debug)]
+enum Timing {
+    /// Ready on its first poll.
+    Immediate,
+    /// Ready after this long on the runtime's virtual clock.
+    After(Duration),
+    /// Never ready.
+    Never,
+}
+
+/// What a [`TestLoader`] has seen, shared by its clones.
+#[derive(Debug, Default)]
+struct Counts {
+    loads: Cell<usize>,
+    disposals: Cell<usize>,
+    abandoned: Cell<usize>,
+    cancellations_seen: Cell<usize>,
+}
+
+/// A loader that counts its calls, its `on_dispose` callbacks and its futures dropped before
+/// they finished. Cheap to clone; clones share the counts and the failing switch.
+#[derive(Clone)]
+pub struct TestLoader {
+    rt: TestRuntime,
+    timing: Timing,
+    failing: Rc<Cell<bool>>,
+    watch_cancelled: bool,
+    counts: Rc<Counts>,
+}
+
+impl TestLoader {
+    /// A loader whose future succeeds on its first poll (a "synchronous" loader).
+    pub fn new(rt: &TestRuntime) -> Self {
+        Self {
+            rt: rt.clone(),
+            timing: Timing::Immediate,
+            failing: Rc::new(Cell::new(false)),
+            watch_cancelled: false,
+            counts: Rc::new(Counts::default()),
+        }
+    }
+
+    /// Settles `delay` after it is called, on the virtual clock.
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.timing = Timing::After(delay);
+        self
+    }
+
+    /// Never settles.
+    pub fn never_finishing(mut self) -> Self {
+        self.timing = Timing::Never;
+        self
+    }
+
+    /// Fails instead of succeeding.
+    pub fn failing(self) -> Self {
+        self.set_failing(true);
+        self
+    }
+
+    /// Whether loads started from now on fail.
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.set(failing);
+    }
+
+    /// Spawns, for each load, a task that counts when `LoadContext::cancelled()` resolves.
+    pub fn watching_cancelled(mut self) -> Self {
+        self.watch_cancelled = true;
+        self
+    }
+
+    /// How many times the loader was called.
+    pub fn loads(&self) -> usize {
+        self.counts.loads.get()
+    }
+
+    /// How many `on_dispose` callbacks ran (one is registered per load).
+    pub fn disposals(&self) -> usize {
+        self.counts.disposals.get()
+    }
+
+    /// How many loader futures were dropped before they finished.
+    pub fn abandoned(&self) -> usize {
+        self.counts.abandoned.get()
+    }
+
+    /// How many `LoadContext::cancelled()` futures resolved (see [`Self::watching_cancelled`]).
+    pub fn cancellations_seen(&self) -> usize {
+        self.counts.cancellations_seen.get()
+    }
+
+    /// Options for `id` with this loader and the registry's default cache time.
+    pub fn options(&self, id: &str) -> Options {
+        let loader = self.clone();
+        StoreOptions::new(id.to_owned(), move |ctx: LoadContext<String>| {
+            loader.load(&ctx)
+        })
+    }
+
+    /// Options for `id` with this loader and `cache_time`.
+    pub fn options_with(&self, id: &str, cache_time: impl Into<CacheTime>) -> Options {
+        self.options(id).unused_cache_time(cache_time)
+    }
+
+    fn load(
+        &self,
+        ctx: &LoadContext<String>,
+    ) -> impl Future<Output = Result<TestStore, TestError>> + use<> {
+        let counts = Rc::clone(&self.counts);
+        counts.loads.set(counts.loads.get() + 1);
+        let load = counts.loads.get();
+        let id = ctx.store_id().clone();
+
+        let on_dispose = Rc::clone(&counts);
+        ctx.on_dispose(move || on_dispose.disposals.set(on_dispose.disposals.get() + 1));
+        if self.watch_cancelled {
+            let cancelled = ctx.cancelled();
+            let seen = Rc::clone(&counts);
+            self.rt.spawn_local(Box::pin(async move {
+                cancelled.await;
+                seen.cancellations_seen
+                    .set(seen.cancellations_seen.get() + 1);
+            }));
+        }
+
+        let timing = self.timing;
+        let sleep = match timing {
+            Timing::After(delay) => Some(self.rt.sleep(delay)),
+            Timing::Immediate | Timing::Never => None,
+        };
+        let failing = self.failing.get();
+        let unfinished = Unfinished(Some(Rc::clone(&counts)));
+        async move {
+            if let Timing::Never = timing {
+                std::future::pending::<()>().await;
+            }
+            if let Some(sleep) = sleep {
+                sleep.await;
+            }
+            unfinished.finish();
+            if failing {
+                Err(TestError { id, load })
+            } else {
+                Ok(TestStore { id, load })
+            }
+        }
+    }
+}
+
+/// Counts a loader future dropped before it finished.
+struct Unfinished(Option<Rc<Counts>>);
+
+impl Unfinished {
+    fn finish(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(counts) = self.0.take() {
+            counts.abandoned.set(counts.abandoned.get() + 1);
+        }
+    }
+}
+
+/// The store of a lookup that must be `Ready(Ok(_))`.
+#[track_caller]
+pub fn ready_store<S, E: fmt::Debug>(lookup: Lookup<S, E>) -> Rc<S> {
+    match lookup {
+        Lookup::Ready(Ok(store)) => store,
+        other => panic!("expected Ready(Ok(store)), got {other:?}"),
+    }
+}
+
+/// The error of a lookup that must be `Ready(Err(_))`.
+#[track_caller]
+pub fn ready_error<S, E: fmt::Debug>(lookup: Lookup<S, E>) -> RegistryError<E> {
+    match lookup {
+        Lookup::Ready(Err(error)) => error,
+        other => panic!("expected Ready(Err(error)), got {other:?}"),
+    }
+}
+
+/// The future of a lookup that must be `Pending`.
+#[track_caller]
+pub fn pending<S, E: fmt::Debug>(lookup: Lookup<S, E>) -> LoadFuture<S, E> {
+    match lookup {
+        Lookup::Pending(future) => future,
+        other => panic!("expected Pending(future), got {other:?}"),
+    }
+}
+
+/// The loader's error inside a `RegistryError::Load`.
+#[track_caller]
+pub fn load_error<E: fmt::Debug>(error: RegistryError<E>) -> Arc<E> {
+    match error.load_error() {
+        Some(error) => Arc::clone(error),
+        None => panic!("expected RegistryError::Load(_), got {error:?}"),
+    }
+}
+
+/// The output of a future that must already be ready, polled once without a runtime.
+#[track_caller]
+pub fn resolved<F: Future>(future: F) -> F::Output {
+    match future.now_or_never() {
+        Some(output) => output,
+        None => panic!("expected the future to be ready"),
+    }
+}
+
+/// Whether a future is still pending, polled once without a runtime.
+pub fn still_pending<F: Future + Unpin>(future: &mut F) -> bool {
+    future.now_or_never().is_none()
+}
+
+/// The snapshot of `id`'s entry, if it has one.
+pub fn entry<S, E>(
+    registry: &StoreRegistry<String, S, E>,
+    id: &str,
+) -> Option<EntrySnapshot<String>>
+where
+    S: 'static,
+    E: 'static,
+{
+    registry
+        .snapshot()
+        .into_iter()
+        .find(|entry| entry.store_id == id)
+}
+
+/// The snapshot of `id`'s entry, which must exist.
+#[track_caller]
+pub fn live_entry<S, E>(registry: &StoreRegistry<String, S, E>, id: &str) -> EntrySnapshot<String>
+where
+    S: 'static,
+    E: 'static,
+{
+    match entry(registry, id) {
+        Some(entry) => entry,
+        None => panic!("expected an entry for {id:?}"),
+    }
+}
+
+/// Milliseconds, for brevity.
+pub const fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+/// Seconds, for brevity.
+pub const fn secs(secs: u64) -> Duration {
+    Duration::from_secs(secs)
+}
