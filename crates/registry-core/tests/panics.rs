@@ -1,0 +1,166 @@
+//! Panicking loaders and teardown callbacks: the registry reports them and stays usable.
+//!
+//! Native only: on wasm32 a panic aborts the module, so there is nothing to catch.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use registry_core::test_util::TestRuntime;
+use registry_core::{CacheTime, EntryState, LoadContext, RegistryError, Runtime as _};
+
+use support::{
+    Options, TestError, TestLoader, TestStore, live_entry, ms, pending, ready_error, ready_store,
+    registry, resolved, secs,
+};
+
+/// A loader's result that is never produced: it panics with `message`.
+fn explode(message: &str) -> Result<TestStore, TestError> {
+    panic!("{message}")
+}
+
+/// The message of a `RegistryError::LoaderPanicked`.
+#[track_caller]
+fn panic_message(error: &RegistryError<TestError>) -> String {
+    match error {
+        RegistryError::LoaderPanicked(message) => message.to_string(),
+        other => panic!("expected LoaderPanicked, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_panicking_loader_closure_gives_loader_panicked_and_the_registry_stays_usable() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let calls = Rc::new(RefCell::new(0));
+    let counter = Rc::clone(&calls);
+    let options = Options::new("a".to_owned(), move |_ctx: LoadContext<String>| {
+        *counter.borrow_mut() += 1;
+        std::future::ready(explode("the loader closure blew up"))
+    });
+
+    let error = ready_error(registry.get_or_load(&options));
+    assert!(panic_message(&error).contains("the loader closure blew up"));
+    // Cached like any failure.
+    assert_eq!(ready_error(registry.get_or_load(&options)), error);
+    assert_eq!(live_entry(&registry, "a").state, EntryState::Failed);
+    assert_eq!(*calls.borrow(), 1);
+
+    // Other ids load; the failure can be invalidated and loaded afresh.
+    let loader = TestLoader::new(&rt);
+    assert_eq!(
+        ready_store(registry.get_or_load(&loader.options("b"))).id,
+        "b"
+    );
+    assert!(registry.invalidate("a"));
+    let _again = ready_error(registry.get_or_load(&options));
+    assert_eq!(*calls.borrow(), 2);
+    registry.dispose();
+    assert_eq!(loader.disposals(), 1);
+}
+
+#[test]
+fn a_loader_future_that_panics_on_poll_gives_loader_panicked() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let torn_down = Rc::new(RefCell::new(0));
+    let counter = Rc::clone(&torn_down);
+    let clock = rt.clone();
+    let options = Options::new("a".to_owned(), move |ctx: LoadContext<String>| {
+        let counter = Rc::clone(&counter);
+        ctx.on_dispose(move || *counter.borrow_mut() += 1);
+        let sleep = clock.sleep(secs(1));
+        async move {
+            sleep.await;
+            explode("the loader future blew up")
+        }
+    });
+
+    let first = pending(registry.get_or_load(&options));
+    let second = pending(registry.get_or_load(&options));
+    rt.advance(secs(1));
+    let error = resolved(first).expect_err("the loader panicked");
+    assert!(panic_message(&error).contains("the loader future blew up"));
+    assert_eq!(resolved(second).expect_err("the loader panicked"), error);
+    assert_eq!(ready_error(registry.get_or_load(&options)), error);
+
+    // Its teardown still runs, once, when the entry ends.
+    assert_eq!(*torn_down.borrow(), 0);
+    assert!(registry.invalidate("a"));
+    assert_eq!(*torn_down.borrow(), 1);
+
+    let loader = TestLoader::new(&rt).delayed(ms(10));
+    let store = rt
+        .block_on(registry.get_or_load(&loader.options("b")).into_future())
+        .expect("the registry still loads stores");
+    assert_eq!(store.id, "b");
+}
+
+#[test]
+fn a_loader_future_that_panics_on_its_first_poll_answers_at_once() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let options = Options::new("a".to_owned(), |_ctx: LoadContext<String>| async {
+        explode("the first poll blew up")
+    });
+
+    let error = ready_error(registry.get_or_load(&options));
+    assert!(panic_message(&error).contains("the first poll blew up"));
+    rt.run_until_stalled();
+    assert_eq!(rt.live_tasks(), 0);
+}
+
+#[test]
+fn a_panicking_on_dispose_callback_does_not_stop_the_others() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&order);
+    let options = Options::new("a".to_owned(), move |ctx: LoadContext<String>| {
+        let (first, last) = (Rc::clone(&log), Rc::clone(&log));
+        ctx.on_dispose(move || first.borrow_mut().push("first"));
+        ctx.on_dispose(|| panic!("a teardown callback blew up"));
+        ctx.on_dispose(move || last.borrow_mut().push("last"));
+        let id = ctx.store_id().clone();
+        async move { Ok(TestStore { id, load: 1 }) }
+    })
+    .unused_cache_time(secs(1));
+
+    let _store = ready_store(registry.get_or_load(&options));
+    rt.advance(secs(1));
+    assert_eq!(*order.borrow(), ["last", "first"]);
+    assert!(registry.snapshot().is_empty());
+
+    // The registry, its timer included, keeps working.
+    let _again = ready_store(registry.get_or_load(&options));
+    rt.advance(secs(1));
+    assert_eq!(*order.borrow(), ["last", "first", "last", "first"]);
+
+    let _third = ready_store(registry.get_or_load(&options));
+    registry.dispose();
+    assert_eq!(order.borrow().len(), 6);
+    assert!(registry.is_disposed());
+}
+
+#[test]
+fn a_panicking_on_dispose_callback_registered_after_the_entry_ended_does_not_unwind() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let kept: Rc<RefCell<Option<LoadContext<String>>>> = Rc::default();
+    let slot = Rc::clone(&kept);
+    let options = Options::new("a".to_owned(), move |ctx: LoadContext<String>| {
+        let id = ctx.store_id().clone();
+        *slot.borrow_mut() = Some(ctx);
+        async move { Ok(TestStore { id, load: 1 }) }
+    });
+
+    let _store = ready_store(registry.get_or_load(&options));
+    assert!(registry.invalidate("a"));
+    let ctx = kept.borrow_mut().take().expect("the loader ran");
+    ctx.on_dispose(|| panic!("a late teardown callback blew up"));
+
+    let _again = ready_store(registry.get_or_load(&options));
+    assert_eq!(live_entry(&registry, "a").state, EntryState::Ready);
+}
