@@ -1,0 +1,334 @@
+//! The browser side (wasm32): one [`Driver`] per `use_store` call, holding the store on screen
+//! and the one being switched to.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::hash::Hash;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use futures::future::{AbortHandle, Abortable};
+use leptos::prelude::{ArcTrigger, Notify, Owner, RenderEffect, Track, untrack, use_context};
+use leptos::reactive::computed::suspense::{SuspenseContext, TaskHandle};
+use registry_core::{Lookup, RegistryError, RetainGuard, StoreOptions, StoreRegistry};
+
+/// What a `StoreResource` hands out.
+pub(crate) type Outcome<S, E> = Result<Rc<S>, RegistryError<E>>;
+
+/// A `Driver` with its store id type erased, as `StoreResource<S, E>` sees it.
+pub(crate) trait Source<S, E> {
+    /// The store on screen (if any) and whether a load is under way. With `track`, subscribes
+    /// the current observer; with `suspend`, while loading, holds the nearest Suspense.
+    fn read(&self, track: bool, suspend: bool) -> (Option<Outcome<S, E>>, bool);
+    /// Ready once no load is under way; tracks like [`read`](Self::read).
+    fn poll_settled(&self, cx: &mut Context<'_>) -> Poll<Outcome<S, E>>;
+    /// Drops a failure on screen and loads the store again.
+    fn retry(&self) -> bool;
+}
+
+/// A store on screen: its options, the hold that keeps it, and what its load gave.
+struct Shown<K, S, E> {
+    options: StoreOptions<K, S, E>,
+    _guard: RetainGuard,
+    outcome: Outcome<S, E>,
+}
+
+/// A store being switched to. Dropping it releases the hold and stops waiting for the load
+/// (the load itself is the registry's: it goes on, or is cancelled after the cache time).
+struct Switching<K, S, E> {
+    options: StoreOptions<K, S, E>,
+    guard: RetainGuard,
+    generation: u64,
+    _wait: AbortOnDrop,
+}
+
+struct AbortOnDrop(AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct State<K, S, E> {
+    shown: Option<Shown<K, S, E>>,
+    switching: Option<Switching<K, S, E>>,
+    generation: u64,
+    /// Futures waiting for the load to settle.
+    waiters: Vec<Waker>,
+    /// Suspense tasks taken by `read(track = true)` while loading.
+    suspense: Vec<TaskHandle>,
+    /// The effect that follows the options; taken on cleanup.
+    effect: Option<RenderEffect<()>>,
+    ended: bool,
+}
+
+/// Follows one component's options: retains the store they name, shows it once it is ready and
+/// releases the one before.
+pub(crate) struct Driver<K, S, E> {
+    /// This driver, for the tasks it spawns.
+    this: Weak<Self>,
+    registry: StoreRegistry<K, S, E>,
+    trigger: ArcTrigger,
+    state: RefCell<State<K, S, E>>,
+}
+
+/// Whether the page is hydrating: the server rendered the Suspense fallback, so the first
+/// render must suspend too, even for a store that is already loaded.
+fn hydrating() -> bool {
+    Owner::current_shared_context().is_some_and(|context| context.during_hydration())
+}
+
+impl<K, S, E> Driver<K, S, E>
+where
+    K: Eq + Hash + Clone + fmt::Debug + 'static,
+    S: 'static,
+    E: 'static,
+{
+    /// Starts following `options` (now, synchronously) under the current owner, and ends on
+    /// its cleanup.
+    pub(crate) fn start(
+        registry: StoreRegistry<K, S, E>,
+        options: impl Fn() -> StoreOptions<K, S, E> + 'static,
+    ) -> Rc<Self> {
+        let driver = Rc::new_cyclic(|this| Self {
+            this: Weak::clone(this),
+            registry,
+            trigger: ArcTrigger::new(),
+            state: RefCell::new(State {
+                shown: None,
+                switching: None,
+                generation: 0,
+                waiters: Vec::new(),
+                suspense: Vec::new(),
+                effect: None,
+                ended: false,
+            }),
+        });
+        let weak = Rc::downgrade(&driver);
+        let effect = RenderEffect::new(move |_: Option<()>| {
+            let options = options();
+            if let Some(driver) = weak.upgrade() {
+                untrack(|| driver.switch(options));
+            }
+        });
+        driver.state.borrow_mut().effect = Some(effect);
+        let on_cleanup = send_wrapper::SendWrapper::new(Rc::downgrade(&driver));
+        Owner::on_cleanup(move || {
+            if let Some(driver) = on_cleanup.upgrade() {
+                driver.end();
+            }
+        });
+        driver
+    }
+
+    /// Moves to `options`' store, unless it is already the target.
+    fn switch(&self, options: StoreOptions<K, S, E>) {
+        let back_to_shown = {
+            let mut state = self.state.borrow_mut();
+            let id = options.store_id();
+            if state.ended
+                || state
+                    .switching
+                    .as_ref()
+                    .is_some_and(|next| next.options.store_id() == id)
+            {
+                return;
+            }
+            if state
+                .shown
+                .as_ref()
+                .is_some_and(|shown| shown.options.store_id() == id)
+            {
+                // Back to the store on screen before the other one was ready.
+                match state.switching.take() {
+                    Some(abandoned) => Some(abandoned),
+                    None => return,
+                }
+            } else {
+                None
+            }
+        };
+        if let Some(abandoned) = back_to_shown {
+            drop(abandoned);
+            self.settled();
+            return;
+        }
+
+        let (guard, lookup) = self.registry.retain_and_get(&options);
+        let lookup = match lookup {
+            Lookup::Ready(outcome) if !hydrating() => {
+                self.show(Shown {
+                    options,
+                    _guard: guard,
+                    outcome,
+                });
+                return;
+            }
+            other => other,
+        };
+        let (handle, registration) = AbortHandle::new_pair();
+        let (generation, abandoned) = {
+            let mut state = self.state.borrow_mut();
+            if state.ended {
+                drop(state);
+                drop(guard);
+                return;
+            }
+            state.generation += 1;
+            let generation = state.generation;
+            let abandoned = state.switching.replace(Switching {
+                options,
+                guard,
+                generation,
+                _wait: AbortOnDrop(handle),
+            });
+            (generation, abandoned)
+        };
+        drop(abandoned);
+        let weak = Weak::clone(&self.this);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(outcome) = Abortable::new(lookup.into_future(), registration).await
+                && let Some(driver) = weak.upgrade()
+            {
+                driver.finish(generation, outcome);
+            }
+        });
+        self.trigger.notify();
+    }
+
+    /// The load of switch `generation` settled: show its store (if it is still the target).
+    fn finish(&self, generation: u64, outcome: Outcome<S, E>) {
+        let switching = {
+            let mut state = self.state.borrow_mut();
+            match &state.switching {
+                Some(next) if next.generation == generation => state.switching.take(),
+                _ => None,
+            }
+        };
+        if let Some(Switching { options, guard, .. }) = switching {
+            self.show(Shown {
+                options,
+                _guard: guard,
+                outcome,
+            });
+        }
+    }
+
+    /// Puts `shown` on screen and releases the store it replaces.
+    fn show(&self, shown: Shown<K, S, E>) {
+        let (replaced, abandoned) = {
+            let mut state = self.state.borrow_mut();
+            if state.ended {
+                drop(state);
+                drop(shown);
+                return;
+            }
+            (state.shown.replace(shown), state.switching.take())
+        };
+        drop(abandoned);
+        drop(replaced);
+        self.settled();
+    }
+
+    /// Tells readers and waiters that what is on screen changed.
+    fn settled(&self) {
+        let (waiters, suspense) = {
+            let mut state = self.state.borrow_mut();
+            (
+                std::mem::take(&mut state.waiters),
+                std::mem::take(&mut state.suspense),
+            )
+        };
+        self.trigger.notify();
+        waiters.into_iter().for_each(Waker::wake);
+        drop(suspense);
+    }
+
+    /// The owner is cleaned up (the component unmounted): release every hold, stop following.
+    fn end(&self) {
+        let (effect, shown, switching, waiters, suspense) = {
+            let mut state = self.state.borrow_mut();
+            state.ended = true;
+            (
+                state.effect.take(),
+                state.shown.take(),
+                state.switching.take(),
+                std::mem::take(&mut state.waiters),
+                std::mem::take(&mut state.suspense),
+            )
+        };
+        drop(effect);
+        drop(switching);
+        drop(shown);
+        drop(waiters);
+        drop(suspense);
+    }
+
+    fn loading(state: &State<K, S, E>) -> bool {
+        state.switching.is_some() || state.shown.is_none()
+    }
+}
+
+impl<K, S, E> Source<S, E> for Driver<K, S, E>
+where
+    K: Eq + Hash + Clone + fmt::Debug + 'static,
+    S: 'static,
+    E: 'static,
+{
+    fn read(&self, track: bool, suspend: bool) -> (Option<Outcome<S, E>>, bool) {
+        if track {
+            self.trigger.track();
+        }
+        let (outcome, loading, ended) = {
+            let state = self.state.borrow();
+            (
+                state.shown.as_ref().map(|shown| shown.outcome.clone()),
+                Self::loading(&state),
+                state.ended,
+            )
+        };
+        if suspend
+            && loading
+            && !ended
+            && let Some(suspense) = use_context::<SuspenseContext>()
+        {
+            let task = suspense.task_id();
+            self.state.borrow_mut().suspense.push(task);
+        }
+        (outcome, loading)
+    }
+
+    fn poll_settled(&self, cx: &mut Context<'_>) -> Poll<Outcome<S, E>> {
+        self.trigger.track();
+        let mut state = self.state.borrow_mut();
+        match &state.shown {
+            Some(shown) if !Self::loading(&state) => Poll::Ready(shown.outcome.clone()),
+            _ => {
+                if !state.ended && !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                    state.waiters.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn retry(&self) -> bool {
+        let failed = {
+            let mut state = self.state.borrow_mut();
+            let failed = !state.ended
+                && state.switching.is_none()
+                && state.shown.as_ref().is_some_and(|shown| shown.outcome.is_err());
+            if !failed {
+                return false;
+            }
+            state.shown.take()
+        };
+        let Some(failed) = failed else { return false };
+        let options = failed.options.clone();
+        self.registry.invalidate(options.store_id());
+        drop(failed);
+        self.switch(options);
+        true
+    }
+}

@@ -1,0 +1,373 @@
+//! [`use_store`] and [`StoreResource`]: a store as a Suspense resource.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use registry_core::{RegistryError, StoreOptions};
+
+#[cfg(target_arch = "wasm32")]
+use leptos::prelude::{LocalStorage, StoredValue, WithValue};
+
+/// A store for a component, from [`use_store`]: read it inside `<Suspense>` by awaiting it in
+/// a [`Suspend`](leptos::prelude::Suspend), or with [`get`](Self::get).
+///
+/// `Copy`, `Send` and `Sync` (it is a handle into Leptos's arena, like a signal), so it can be
+/// moved into `Suspend::new(async move { .. })`, event handlers and `ErrorBoundary` fallbacks.
+/// It lives as long as the component that called `use_store`.
+///
+/// - `store.await` (it is [`IntoFuture`], `Send`) resolves to `Result<Rc<S>, RegistryError<E>>`
+///   once the store the options name is ready; read inside a `Suspend`, it re-runs the view
+///   when the options switch to another store. A store that is already loaded is ready on the
+///   first poll: no fallback flash.
+/// - [`get`](Self::get) reads it synchronously and reactively.
+/// - [`retry`](Self::retry) drops a cached failure and loads the store again (for an
+///   `ErrorBoundary` fallback).
+///
+/// # Server
+///
+/// On the server a `StoreResource` holds nothing and never resolves: the nearest `<Suspense>`
+/// renders its fallback, as for a Leptos `LocalResource`. See the crate docs.
+pub struct StoreResource<S: 'static, E: 'static> {
+    #[cfg(target_arch = "wasm32")]
+    source: StoredValue<Rc<dyn crate::client::Source<S, E>>, LocalStorage>,
+    _types: PhantomData<fn() -> (Rc<S>, E)>,
+}
+
+impl<S: 'static, E: 'static> Clone for StoreResource<S, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: 'static, E: 'static> Copy for StoreResource<S, E> {}
+
+impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreResource")
+            .field("loading", &self.is_loading_untracked())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Uses the store that `options` names, for as long as the calling component lives: the
+/// Leptos form of LiveStore's `useStore`.
+///
+/// `options` is called at once and again whenever a signal it reads changes (a route param, a
+/// selected workspace): when it names another store id, the component switches stores.
+///
+/// - The store is retained for the component and released on its cleanup (unmount) and on
+///   every switch; it is then disposed after its cache time unless something else holds it.
+/// - On a switch, the store on screen stays retained (and on screen under a `<Transition>`)
+///   until the next one is ready; then it is released. Switching back to it before then simply
+///   abandons the switch. No load is repeated: loads are the registry's, shared by id.
+/// - A store that is already loaded is shown synchronously (no Suspense fallback).
+/// - A load that fails reaches the nearest `ErrorBoundary` when the `Result` is rendered
+///   (`RegistryError<E>` converts into `leptos::error::Error` when `E: Error + Send + Sync`);
+///   [`StoreResource::retry`] loads again.
+/// - Unmounting while the store loads releases the hold: if nothing else holds the store, its
+///   load is cancelled after the cache time, like any idle entry.
+///
+/// Only the first options for an id count until that store is disposed (the registry's rule).
+///
+/// # Panics
+///
+/// When no ancestor called [`provide_store_registry`](crate::provide_store_registry) with a
+/// `StoreRegistry<K, S, E>`; the message says what to add.
+///
+/// # Server
+///
+/// On the server `options` is never called and nothing is loaded; the returned resource never
+/// resolves, so `<Suspense>` renders its fallback (see the crate docs).
+///
+/// # Example
+///
+/// ```
+/// use leptos::prelude::*;
+/// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+/// use registry_leptos::{provide_store_registry, use_store, StoreResource};
+///
+/// struct Todos { items: Vec<String> }
+///
+/// #[derive(Debug)]
+/// struct TodoError;
+/// impl std::fmt::Display for TodoError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("offline") }
+/// }
+/// impl std::error::Error for TodoError {}
+///
+/// fn workspace_options(id: String) -> StoreOptions<String, Todos, TodoError> {
+///     StoreOptions::new(id, |_ctx: LoadContext<String>| async move {
+///         Ok(Todos { items: vec!["write docs".to_string()] })
+///     })
+/// }
+///
+/// #[component]
+/// fn TodoPage(workspace: ReadSignal<String>) -> impl IntoView {
+///     let store: StoreResource<Todos, TodoError> =
+///         use_store(move || workspace_options(workspace.get()));
+///     view! {
+///         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+///             <ErrorBoundary fallback=move |_errors| view! {
+///                 <button on:click=move |_| { store.retry(); }>"Retry"</button>
+///             }>
+///                 {move || Suspend::new(async move {
+///                     store.await.map(|todos| view! { <p>{todos.items.len()}" todos"</p> })
+///                 })}
+///             </ErrorBoundary>
+///         </Suspense>
+///     }
+/// }
+///
+/// #[component]
+/// fn App() -> impl IntoView {
+///     provide_store_registry(StoreRegistry::<String, Todos, TodoError>::new(RegistryConfig::default()));
+///     let (workspace, _set_workspace) = signal("ws-1".to_string());
+///     view! { <TodoPage workspace/> }
+/// }
+///
+/// // On the server the page renders the Suspense fallback; the browser loads the store.
+/// # let owner = Owner::new();
+/// # owner.set();
+/// assert!(view! { <App/> }.to_html().contains("Loading…"));
+/// ```
+#[track_caller]
+pub fn use_store<K, S, E>(
+    options: impl Fn() -> StoreOptions<K, S, E> + 'static,
+) -> StoreResource<S, E>
+where
+    K: Eq + Hash + Clone + fmt::Debug + 'static,
+    S: 'static,
+    E: 'static,
+{
+    let context = crate::provider::expect_context::<K, S, E>("use_store");
+    #[cfg(target_arch = "wasm32")]
+    {
+        let driver = crate::client::Driver::start(context.registry(), options);
+        StoreResource {
+            source: StoredValue::new_local(driver as Rc<dyn crate::client::Source<S, E>>),
+            _types: PhantomData,
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        drop((context, options));
+        StoreResource {
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<S: 'static, E: 'static> StoreResource<S, E> {
+    #[cfg(target_arch = "wasm32")]
+    fn read(&self, track: bool) -> (Option<Result<Rc<S>, RegistryError<E>>>, bool) {
+        self.source
+            .try_with_value(|source| source.read(track, track))
+            .unwrap_or((None, true))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn read(&self, track: bool) -> (Option<Result<Rc<S>, RegistryError<E>>>, bool) {
+        if track {
+            crate::server::notify_browser_only();
+        }
+        (None, true)
+    }
+
+    /// The store on screen, reactively: `None` until the first store is ready, then
+    /// `Some(Ok(store))` or `Some(Err(error))`. During a switch it still returns the previous
+    /// store (as a Leptos `Resource` returns its previous value while it reloads); read
+    /// [`is_loading`](Self::is_loading) to tell.
+    ///
+    /// Read inside `<Suspense>` while loading, it makes the Suspense show its fallback until the
+    /// load settles (`<Transition>` keeps the previous children instead).
+    ///
+    /// On the server: always `None` (and it tells the enclosing Suspense to render its
+    /// fallback).
+    ///
+    /// ```
+    /// use leptos::prelude::*;
+    /// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+    /// use registry_leptos::{provide_store_registry, use_store};
+    ///
+    /// struct Counter { start: u32 }
+    ///
+    /// #[component]
+    /// fn Count() -> impl IntoView {
+    ///     let store = use_store(|| {
+    ///         StoreOptions::new("counter".to_string(), |_: LoadContext<String>| async {
+    ///             Ok::<_, std::io::Error>(Counter { start: 7 })
+    ///         })
+    ///     });
+    ///     view! {
+    ///         <Suspense fallback=|| "…">
+    ///             {move || match store.get() {
+    ///                 Some(Ok(counter)) => counter.start.to_string(),
+    ///                 Some(Err(error)) => error.to_string(),
+    ///                 None => String::new(),
+    ///             }}
+    ///         </Suspense>
+    ///     }
+    /// }
+    /// # let owner = Owner::new();
+    /// # owner.set();
+    /// # provide_store_registry(StoreRegistry::<String, Counter, std::io::Error>::new(RegistryConfig::default()));
+    /// # assert_eq!(view! { <Count/> }.to_html(), "…");
+    /// ```
+    pub fn get(&self) -> Option<Result<Rc<S>, RegistryError<E>>> {
+        self.read(true).0
+    }
+
+    /// Like [`get`](Self::get), without subscribing the current observer or holding a
+    /// Suspense.
+    ///
+    /// ```
+    /// # use leptos::prelude::*;
+    /// # use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+    /// # use registry_leptos::{provide_store_registry, use_store};
+    /// # let owner = Owner::new();
+    /// # owner.set();
+    /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+    /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok(1_u32) }));
+    /// // On the server nothing loads.
+    /// assert!(store.get_untracked().is_none());
+    /// ```
+    pub fn get_untracked(&self) -> Option<Result<Rc<S>, RegistryError<E>>> {
+        self.read(false).0
+    }
+
+    /// Whether a load is under way: before the first store is ready, during a switch and during
+    /// a [`retry`](Self::retry). Reactive. Always `true` on the server.
+    ///
+    /// ```
+    /// # use leptos::prelude::*;
+    /// # use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+    /// # use registry_leptos::{provide_store_registry, use_store};
+    /// # let owner = Owner::new();
+    /// # owner.set();
+    /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+    /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok(1_u32) }));
+    /// let spinner = move || store.is_loading().then_some("…");
+    /// # assert_eq!(spinner(), Some("…"));
+    /// ```
+    pub fn is_loading(&self) -> bool {
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.source
+                .try_with_value(|source| source.read(true, false).1)
+                .unwrap_or(true)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            true
+        }
+    }
+
+    fn is_loading_untracked(&self) -> bool {
+        self.read(false).1
+    }
+
+    /// Retries a failed store: when the store on screen is a failure, drops the registry's
+    /// cached failure ([`invalidate`](registry_core::StoreRegistry::invalidate)) and loads the
+    /// store again, with the options that named it. The view suspends (fallback) while it
+    /// loads; an `ErrorBoundary` around it clears its error once the result renders `Ok`.
+    ///
+    /// Returns whether a load started: `false` when the store on screen did not fail, while a
+    /// load is under way, after the component unmounted, and always on the server.
+    ///
+    /// The failure is dropped from the registry for every component that shows it; the others
+    /// keep showing their error until they retry too.
+    ///
+    /// ```
+    /// # use leptos::prelude::*;
+    /// # use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+    /// # use registry_leptos::{provide_store_registry, use_store};
+    /// # let owner = Owner::new();
+    /// # owner.set();
+    /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+    /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async {
+    ///     Err::<u32, _>(std::io::Error::other("offline"))
+    /// }));
+    /// let fallback = move |_errors| view! {
+    ///     <button on:click=move |_| { store.retry(); }>"Try again"</button>
+    /// };
+    /// # let _ = fallback;
+    /// # assert!(!store.retry());
+    /// ```
+    pub fn retry(&self) -> bool {
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.source
+                .try_with_value(|source| source.retry())
+                .unwrap_or(false)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            false
+        }
+    }
+}
+
+impl<S: 'static, E: 'static> IntoFuture for StoreResource<S, E> {
+    type Output = Result<Rc<S>, RegistryError<E>>;
+    type IntoFuture = StoreFuture<S, E>;
+
+    fn into_future(self) -> StoreFuture<S, E> {
+        StoreFuture { resource: self }
+    }
+}
+
+/// The future of [`StoreResource`]'s [`IntoFuture`]: resolves to the store on screen once no
+/// load is under way. `Send`, so it can be awaited inside
+/// [`Suspend::new`](leptos::prelude::Suspend::new).
+///
+/// Polled inside a reactive observer (as `Suspend` does), it subscribes it: the view re-runs
+/// when the component switches to another store or retries.
+///
+/// On the server it never resolves, and tells the enclosing `<Suspense>` to render its
+/// fallback.
+///
+/// ```
+/// # use leptos::prelude::*;
+/// # use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+/// # use registry_leptos::{provide_store_registry, use_store};
+/// # let owner = Owner::new();
+/// # owner.set();
+/// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+/// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok(1_u32) }));
+/// let view = move || Suspend::new(async move { store.await.map(|n| n.to_string()) });
+/// # let _ = view;
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct StoreFuture<S: 'static, E: 'static> {
+    resource: StoreResource<S, E>,
+}
+
+impl<S: 'static, E: 'static> fmt::Debug for StoreFuture<S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreFuture").finish_non_exhaustive()
+    }
+}
+
+impl<S: 'static, E: 'static> Future for StoreFuture<S, E> {
+    type Output = Result<Rc<S>, RegistryError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.resource
+                .source
+                .try_with_value(|source| source.poll_settled(cx))
+                .unwrap_or(Poll::Pending)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = &self.resource;
+            crate::server::poll_pending(cx)
+        }
+    }
+}

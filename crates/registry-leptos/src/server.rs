@@ -1,0 +1,71 @@
+//! The server side (every native target): nothing `Rc` is created, kept or polled.
+//!
+//! See the crate docs, "Server-side rendering", for what the server renders.
+
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+use leptos::prelude::use_context;
+use leptos::reactive::computed::suspense::LocalResourceNotifier;
+use registry_core::{RegistryConfig, Runtime, StoreRegistry};
+
+/// Tells the nearest `<Suspense>` that it reads a browser-only value, as a `LocalResource`
+/// does: the Suspense then renders its fallback instead of waiting (which would hang the
+/// response), and marks its chunk so that the browser starts from the fallback when it
+/// hydrates. Outside any Suspense there is nothing to tell.
+pub(crate) fn notify_browser_only() {
+    if let Some(mut notifier) = use_context::<LocalResourceNotifier>() {
+        notifier.notify();
+    }
+}
+
+/// A future that is pending for ever, telling the enclosing Suspense so at every poll.
+pub(crate) fn poll_pending<T>(_cx: &mut Context<'_>) -> Poll<T> {
+    notify_browser_only();
+    Poll::Pending
+}
+
+/// A runtime that is never asked for anything: the registry it serves is disposed at birth.
+struct NoRuntime;
+
+impl Runtime for NoRuntime {
+    fn spawn_local(&self, task: LocalBoxFuture<'static, ()>) {
+        drop(task);
+    }
+
+    fn sleep(&self, _duration: Duration) -> LocalBoxFuture<'static, ()> {
+        Box::pin(Never)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+struct Never;
+
+impl Future for Never {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        Poll::Pending
+    }
+}
+
+/// What [`use_store_registry`](crate::use_store_registry) hands out on the server: a disposed
+/// registry, so that `preload` is a no-op and lookups answer `RegistryError::Disposed`.
+pub(crate) fn inert_registry<K, S, E>() -> StoreRegistry<K, S, E>
+where
+    K: Eq + Hash + Clone + fmt::Debug + 'static,
+    S: 'static,
+    E: 'static,
+{
+    let registry = StoreRegistry::with_runtime(RegistryConfig::default(), NoRuntime);
+    registry.dispose();
+    registry
+}
