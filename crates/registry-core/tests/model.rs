@@ -40,7 +40,7 @@
 //! pending future (woken, and resolved to the model's outcome), that an ended store is dropped,
 //! one armed timer at most (and one whenever a countdown runs), and no leaked tasks.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::future::Future;
@@ -52,12 +52,13 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use futures::channel::oneshot;
+use futures::future::LocalBoxFuture;
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError};
 use registry_core::test_util::TestRuntime;
 use registry_core::{
     CacheTime, EntryState, LoadContext, LoadFuture, Lookup, MAX_SLEEP, Preload, RegistryConfig,
-    RegistryError, RetainGuard, StoreOptions, StoreRegistry,
+    RegistryError, RetainGuard, Runtime, StoreOptions, StoreRegistry,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -591,6 +592,29 @@ enum Identity {
     Error(std::sync::Weak<LoadFailed>),
 }
 
+/// The test runtime, recording the longest sleep the registry asks for: it must chain sleeps
+/// of at most [`MAX_SLEEP`] (the browser's `setTimeout` limit) to serve the long cache time.
+struct SleepLimit {
+    rt: TestRuntime,
+    longest_sleep: Rc<Cell<Duration>>,
+}
+
+impl Runtime for SleepLimit {
+    fn spawn_local(&self, task: LocalBoxFuture<'static, ()>) {
+        self.rt.spawn_local(task);
+    }
+
+    fn sleep(&self, duration: Duration) -> LocalBoxFuture<'static, ()> {
+        self.longest_sleep
+            .set(self.longest_sleep.get().max(duration));
+        self.rt.sleep(duration)
+    }
+
+    fn now(&self) -> Duration {
+        self.rt.now()
+    }
+}
+
 type StepResult = Result<(), String>;
 
 macro_rules! ensure {
@@ -604,6 +628,8 @@ macro_rules! ensure {
 /// The registry, its runtime, the test's loaders and what the test holds, next to the model.
 struct Harness {
     rt: TestRuntime,
+    /// The longest sleep the registry asked its runtime for.
+    longest_sleep: Rc<Cell<Duration>>,
     registry: Option<Registry>,
     loaders: Rc<RefCell<Loaders>>,
     guards: Vec<HeldGuard>,
@@ -618,8 +644,13 @@ impl Harness {
     fn new() -> Self {
         let rt = TestRuntime::new();
         let config = RegistryConfig::default().with_default_unused_cache_time(DEFAULT);
+        let runtime = SleepLimit {
+            rt: rt.clone(),
+            longest_sleep: Rc::default(),
+        };
         Self {
-            registry: Some(StoreRegistry::with_runtime(config, rt.clone())),
+            longest_sleep: Rc::clone(&runtime.longest_sleep),
+            registry: Some(StoreRegistry::with_runtime(config, runtime)),
             rt,
             loaders: Rc::default(),
             guards: Vec::new(),
@@ -657,6 +688,12 @@ impl Harness {
 
     fn step(&mut self, op: &Op) -> StepResult {
         self.apply(op)?;
+        // Only an answered load needs the executor; everything else (disposal at cache time
+        // zero, cancellation, wakes) happens inside the call itself.
+        if !matches!(op, Op::CompleteLoad(_) | Op::FailLoad(_)) {
+            self.check_state()
+                .map_err(|e| format!("before running tasks: {e}"))?;
+        }
         self.rt.run_until_stalled();
         self.check()
     }
@@ -884,8 +921,15 @@ impl Harness {
         Ok(())
     }
 
-    /// Compares everything observable with the model.
+    /// Compares everything observable with the model, once tasks ran.
     fn check(&mut self) -> StepResult {
+        self.check_state()?;
+        self.check_tasks()
+    }
+
+    /// Compares the registry's state, the loaders' records, every watched future and what
+    /// the registry still references with the model.
+    fn check_state(&mut self) -> StepResult {
         {
             let loaders = self.loaders.borrow();
             ensure!(
@@ -985,7 +1029,16 @@ impl Harness {
                 );
             }
         }
+        Ok(())
+    }
 
+    /// At most one armed timer (one while a countdown runs), and no leaked task.
+    fn check_tasks(&self) -> StepResult {
+        let longest_sleep = self.longest_sleep.get();
+        ensure!(
+            longest_sleep <= MAX_SLEEP,
+            "the registry asked for a sleep of {longest_sleep:?}, over MAX_SLEEP"
+        );
         let armed = self.rt.armed_timers();
         let counting_down = self.model.entries.values().any(|e| e.deadline.is_some());
         ensure!(armed <= 1, "{armed} timers armed");
@@ -1017,6 +1070,8 @@ impl Harness {
     fn drop_registry(&mut self) -> StepResult {
         self.model.dispose();
         drop(self.registry.take());
+        self.check_state()
+            .map_err(|e| format!("before running tasks: {e}"))?;
         self.rt.run_until_stalled();
         self.check()?;
         ensure!(self.futures.is_empty(), "futures still pending");
@@ -1113,7 +1168,8 @@ fn known_sequence_gives_the_expected_counts() {
 /// fails the check.
 #[test]
 fn a_wrong_model_fails_the_check() {
-    let tampers: [(&str, fn(&mut Model)); 6] = [
+    type Tamper = fn(&mut Model);
+    let tampers: [(&str, Tamper); 6] = [
         ("deadline", |m| {
             m.entries.get_mut(&0).expect("entry").deadline = Some(SHORT)
         }),
