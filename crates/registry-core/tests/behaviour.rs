@@ -23,7 +23,7 @@ use registry_core::{
 
 use support::{
     Options, TestError, TestLoader, TestStore, entry, live_entry, load_error, ms, pending,
-    ready_error, ready_store, registry, resolved, secs, still_pending,
+    ready_error, ready_store, registry, resolved, secs, set_timeout_registry, still_pending,
 };
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -670,6 +670,30 @@ fn a_zero_cache_time_keeps_a_pending_get_or_load_until_it_settles() {
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_get_or_load_that_joins_a_load_started_by_retain_holds_it_until_it_settles() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let loader = TestLoader::new(&rt).delayed(secs(5));
+    let options = loader.options_with("a", secs(1));
+
+    let guard = registry.retain(&options);
+    drop(registry.get_or_load(&options));
+    guard.release();
+    rt.advance(secs(2));
+    assert_eq!(live_entry(&registry, "a").state, EntryState::Loading);
+    assert_eq!(loader.abandoned(), 0);
+
+    rt.advance(secs(3));
+    assert_eq!(live_entry(&registry, "a").state, EntryState::Ready);
+    rt.advance(secs(1));
+    assert_eq!(
+        (loader.loads(), loader.disposals(), loader.abandoned()),
+        (1, 1, 0)
+    );
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_pending_preload_holds_its_load_until_it_settles() {
     let rt = TestRuntime::new();
     let registry = registry(&rt, CacheTime::Infinite);
@@ -743,7 +767,7 @@ fn each_release_restarts_the_idle_countdown() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_thirty_day_cache_time_fires_at_exactly_thirty_days() {
     let rt = TestRuntime::new();
-    let registry = registry(&rt, CacheTime::Infinite);
+    let (registry, runtime) = set_timeout_registry(&rt, CacheTime::Infinite);
     let loader = TestLoader::new(&rt);
     let thirty_days = DAY * 30;
     assert!(thirty_days > MAX_SLEEP, "longer than one setTimeout");
@@ -764,6 +788,11 @@ fn a_thirty_day_cache_time_fires_at_exactly_thirty_days() {
     rt.advance(ms(1));
     assert_eq!(loader.disposals(), 1);
     assert_eq!(rt.now(), thirty_days);
+    assert!(
+        runtime.longest_sleep() <= MAX_SLEEP,
+        "asked for {:?}",
+        runtime.longest_sleep()
+    );
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -777,7 +806,7 @@ fn cache_times_around_the_set_timeout_limit_fire_on_time() {
     ];
     for cache_time in limits {
         let rt = TestRuntime::new();
-        let registry = registry(&rt, CacheTime::Infinite);
+        let (registry, runtime) = set_timeout_registry(&rt, CacheTime::Infinite);
         let loader = TestLoader::new(&rt);
         let _store = ready_store(registry.get_or_load(&loader.options_with("a", cache_time)));
 
@@ -785,6 +814,11 @@ fn cache_times_around_the_set_timeout_limit_fire_on_time() {
         assert_eq!(loader.disposals(), 0, "{cache_time:?} fired early");
         rt.advance(ms(1));
         assert_eq!(loader.disposals(), 1, "{cache_time:?} did not fire on time");
+        assert!(
+            runtime.longest_sleep() <= MAX_SLEEP,
+            "asked for {:?}",
+            runtime.longest_sleep()
+        );
     }
 }
 
@@ -792,7 +826,7 @@ fn cache_times_around_the_set_timeout_limit_fire_on_time() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_duration_max_cache_time_never_disposes() {
     let rt = TestRuntime::new();
-    let registry = registry(&rt, CacheTime::Infinite);
+    let (registry, runtime) = set_timeout_registry(&rt, CacheTime::Infinite);
     let loader = TestLoader::new(&rt);
 
     // At time zero, and later, when the deadline overflows `Duration`.
@@ -805,6 +839,11 @@ fn a_duration_max_cache_time_never_disposes() {
     assert_eq!(loader.disposals(), 0);
     assert_eq!(registry.snapshot().len(), 2);
     assert!(rt.armed_timers() <= 1);
+    assert!(
+        runtime.longest_sleep() <= MAX_SLEEP,
+        "asked for {:?}",
+        runtime.longest_sleep()
+    );
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt as _;
+use futures::future::LocalBoxFuture;
 use registry_core::test_util::TestRuntime;
 use registry_core::{
-    CacheTime, EntrySnapshot, LoadContext, LoadFuture, Lookup, RegistryConfig, RegistryError,
-    Runtime as _, StoreOptions, StoreRegistry,
+    CacheTime, EntrySnapshot, LoadContext, LoadFuture, Lookup, MAX_SLEEP, RegistryConfig,
+    RegistryError, Runtime, StoreOptions, StoreRegistry,
 };
 
 /// The registry every test uses unless it needs another store type.
@@ -56,6 +57,63 @@ pub fn registry(rt: &TestRuntime, cache_time: impl Into<CacheTime>) -> Registry 
         RegistryConfig::default().with_default_unused_cache_time(cache_time),
         rt.clone(),
     )
+}
+
+/// A [`TestRuntime`] that holds the registry to the browser's `setTimeout` limit: asking for a
+/// sleep longer than [`MAX_SLEEP`] (2^31 - 1 ms), which a browser would fire at once, panics
+/// (the registry must chain shorter sleeps). Also records the longest sleep asked for.
+#[derive(Clone)]
+pub struct SetTimeoutRuntime {
+    rt: TestRuntime,
+    longest_sleep: Rc<Cell<Duration>>,
+}
+
+impl SetTimeoutRuntime {
+    /// Sleeps, tasks and the clock of `rt`.
+    pub fn new(rt: &TestRuntime) -> Self {
+        Self {
+            rt: rt.clone(),
+            longest_sleep: Rc::new(Cell::new(Duration::ZERO)),
+        }
+    }
+
+    /// The longest sleep asked for so far.
+    pub fn longest_sleep(&self) -> Duration {
+        self.longest_sleep.get()
+    }
+}
+
+impl Runtime for SetTimeoutRuntime {
+    fn spawn_local(&self, task: LocalBoxFuture<'static, ()>) {
+        self.rt.spawn_local(task);
+    }
+
+    fn sleep(&self, duration: Duration) -> LocalBoxFuture<'static, ()> {
+        self.longest_sleep
+            .set(self.longest_sleep.get().max(duration));
+        assert!(
+            duration <= MAX_SLEEP,
+            "the registry asked for a {duration:?} sleep, longer than setTimeout can take"
+        );
+        self.rt.sleep(duration)
+    }
+
+    fn now(&self) -> Duration {
+        self.rt.now()
+    }
+}
+
+/// A registry on `rt` through a [`SetTimeoutRuntime`], which it returns too.
+pub fn set_timeout_registry(
+    rt: &TestRuntime,
+    cache_time: impl Into<CacheTime>,
+) -> (Registry, SetTimeoutRuntime) {
+    let runtime = SetTimeoutRuntime::new(rt);
+    let registry = StoreRegistry::with_runtime(
+        RegistryConfig::default().with_default_unused_cache_time(cache_time),
+        runtime.clone(),
+    );
+    (registry, runtime)
 }
 
 /// How a [`TestLoader`]'s future runs before it settles.
