@@ -1,28 +1,82 @@
 #!/usr/bin/env bash
 # Installs everything the tests and the demo need, on a Debian machine with rustup.
-# Idempotent: each step checks before it installs. Run as root (or with sudo for apt-get).
+# Idempotent and quick when everything is there: each step checks before it installs.
+# Runs unattended (no stdin), as root or with sudo for apt-get, with RUSTUP_AUTO_INSTALL=0
+# (rustup installs nothing implicitly, so the pinned toolchain is installed here, first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n==> %s\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
-# The toolchain pinned in rust-toolchain.toml, with its components and the wasm target
-# (RUSTUP_AUTO_INSTALL=0 on CI: nothing is installed implicitly).
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+apt_updated=""
+# apt_install PKG...: installs Debian packages (one `apt-get update` per run).
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    $SUDO apt-get update -qq </dev/null
+    apt_updated=1
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null
+}
+
+# --- Step: a C toolchain (build scripts and wasm-bindgen-cli's TLS crate link/compile C) ---
+if ! command -v cc >/dev/null; then
+  log "gcc (Debian)"
+  apt_install gcc libc6-dev
+fi
+
+# --- Step: the toolchain pinned in rust-toolchain.toml, its components and the wasm target ---
+command -v rustup >/dev/null || die "rustup is not on PATH (install it from https://rustup.rs)"
 toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
-log "rust $toolchain + wasm32-unknown-unknown"
-rustup toolchain install "$toolchain" --profile minimal --component rustfmt,clippy --target wasm32-unknown-unknown
+[ -n "$toolchain" ] || die "no channel in rust-toolchain.toml"
+toolchain_ready() {
+  local toolchains components targets
+  # Captured, not piped into `grep -q`: with pipefail, an early exit of grep fails the pipe.
+  toolchains=$(rustup toolchain list)
+  grep -q "^${toolchain}-" <<<"$toolchains" || return 1
+  components=$(rustup component list --installed --toolchain "$toolchain")
+  targets=$(rustup target list --installed --toolchain "$toolchain")
+  grep -q '^rustfmt' <<<"$components" && grep -q '^clippy' <<<"$components" &&
+    grep -qx 'wasm32-unknown-unknown' <<<"$targets"
+}
+# `rustup toolchain install` re-downloads a pinned version whenever its dist date moved, even
+# when it is installed: only call it when something is missing.
+if ! toolchain_ready; then
+  log "rust $toolchain + rustfmt, clippy, wasm32-unknown-unknown"
+  rustup toolchain install "$toolchain" --profile minimal \
+    --component rustfmt,clippy --target wasm32-unknown-unknown
+  toolchain_ready || die "rust $toolchain is still incomplete after installing it"
+fi
 
-# Headless Chromium and its matching driver, for the wasm-bindgen tests.
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+# --- Step: headless Chromium and the chromedriver of the same build (Debian packages) ---
+browser_version() { chromium --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+){3}' | head -n1; }
+driver_version() { chromedriver --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+){3}' | head -n1; }
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
+  [ "$(browser_version)" != "$(driver_version)" ]; then
   log "chromium + chromium-driver (Debian)"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  # Installed together, they come from one source package and so from one build.
+  apt_install chromium chromium-driver
+fi
+[ -n "$(browser_version)" ] || die "chromium does not report its version"
+[ "$(browser_version)" = "$(driver_version)" ] ||
+  die "chromium $(browser_version) and chromedriver $(driver_version) differ"
+
+# --- Step: wasm-bindgen-cli of exactly the wasm-bindgen version in Cargo.lock ---
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$wb_version" ] || die "no wasm-bindgen in Cargo.lock"
+wb_installed() {
+  [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$wb_version" ] &&
+    [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" = "$wb_version" ]
+}
+if ! wb_installed; then
+  log "wasm-bindgen-cli $wb_version"
+  # Its published lock file first; if a registry mirror lacks a version pinned there, resolve
+  # afresh (the CLI's own version is exact either way).
+  cargo install --locked --force wasm-bindgen-cli --version "=$wb_version" ||
+    cargo install --force wasm-bindgen-cli --version "=$wb_version"
+  wb_installed || die "wasm-bindgen-cli $wb_version is not on PATH after installing it"
 fi
 
-# wasm-bindgen-cli: exactly the wasm-bindgen version in Cargo.lock.
-wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
-  log "wasm-bindgen-cli $wb_version"
-  cargo install wasm-bindgen-cli --version "$wb_version"
-fi
+log "set up: rust $toolchain, chromium $(browser_version), wasm-bindgen $wb_version"

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Runs every check and every test: what CI runs (.ci/run calls this script).
+# Any failing step fails the script. To add a step, append a `log "..."` line and its commands
+# before the final `log "all checks passed"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Browser tests (`cargo test --target wasm32-unknown-unknown ...`) run through
+# wasm-bindgen-test-runner in headless Chromium. The runner reads `webdriver.json` from its
+# working directory, which cargo sets to each crate's own directory: point it at the one file at
+# the workspace root (Chromium's flags for root, no GPU and a closed network) for every crate.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER:-wasm-bindgen-test-runner}"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="${WASM_BINDGEN_TEST_WEBDRIVER_JSON:-$PWD/webdriver.json}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 
-log() { printf '\n==> %s\n' "$*"; }
+# Prints a step's title with the seconds elapsed since the script started.
+log() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 
 bash scripts/setup.sh
 
@@ -15,6 +25,9 @@ cargo fmt --all --check
 
 log "clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+log "clippy (wasm32) of registry-core, including its browser tests"
+cargo clippy -p registry-core --all-targets --all-features --target wasm32-unknown-unknown -- -D warnings
 
 log "native tests (unit, integration, doc)"
 cargo test --workspace --all-features
@@ -26,7 +39,6 @@ log "wasm32 build of registry-core"
 cargo build --target wasm32-unknown-unknown -p registry-core
 
 log "registry-core in headless Chromium"
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --target wasm32-unknown-unknown -p registry-core
+cargo test --target wasm32-unknown-unknown -p registry-core
 
 log "all checks passed"
