@@ -65,7 +65,7 @@ fn get_or_load_returns_the_cached_store_synchronously_after_the_load() {
     let options = loader.options("a");
 
     let loaded = rt
-        .block_on(registry.get_or_load(&options).into_future())
+        .block_on(async { registry.get_or_load(&options).await })
         .expect("the load succeeds");
 
     let cached = ready_store(registry.get_or_load(&options));
@@ -1220,8 +1220,11 @@ fn a_loader_that_never_finishes_is_cancelled_after_the_cache_time_when_nothing_h
     let options = loader.options("a");
 
     registry.retain(&options).release();
+    assert_eq!(live_entry(&registry, "a").disposes_in, Some(secs(30)));
     rt.advance(ms(29_999));
-    assert_eq!(live_entry(&registry, "a").state, EntryState::Loading);
+    let entry = live_entry(&registry, "a");
+    assert_eq!((entry.state, entry.holders), (EntryState::Loading, 0));
+    assert_eq!(entry.disposes_in, Some(ms(1)));
 
     rt.advance(ms(1));
     assert!(registry.snapshot().is_empty());
@@ -1261,6 +1264,52 @@ fn retain_and_get_returns_the_store_and_only_the_guard_holds_it() {
     assert_eq!(ready_store(lookup).id, "b");
     assert_eq!(live_entry(&registry, "b").holders, 1);
     drop(guard);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn the_default_cache_time_is_a_minute_in_the_browser_and_infinite_natively() {
+    let expected = if cfg!(target_arch = "wasm32") {
+        CacheTime::Finite(secs(60))
+    } else {
+        CacheTime::Infinite
+    };
+    assert_eq!(
+        RegistryConfig::default().default_unused_cache_time,
+        expected
+    );
+
+    let rt = TestRuntime::new();
+    let registry = StoreRegistry::with_runtime(RegistryConfig::default(), rt.clone());
+    let loader = TestLoader::new(&rt);
+    let _store = ready_store(registry.get_or_load(&loader.options("a")));
+    rt.advance(ms(59_999));
+    assert_eq!(loader.disposals(), 0);
+    rt.advance(ms(1));
+    let disposed = usize::from(cfg!(target_arch = "wasm32"));
+    assert_eq!(loader.disposals(), disposed);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn registry_errors_read_as_sentences_and_expose_the_loaders_error() {
+    use std::error::Error as _;
+
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let loader = TestLoader::new(&rt).failing();
+    let error = ready_error(registry.get_or_load(&loader.options("a")));
+
+    assert_eq!(
+        error.to_string(),
+        "the store failed to load: load 1 of a failed"
+    );
+    let source = error.source().expect("a load error has a source");
+    assert_eq!(source.to_string(), "load 1 of a failed");
+    assert!(RegistryError::<TestError>::Cancelled.source().is_none());
+    assert!(!RegistryError::<TestError>::Disposed.to_string().is_empty());
+    assert_eq!(error.clone(), error);
+    assert_ne!(error, RegistryError::Cancelled);
 }
 
 // ---------------------------------------------------------------------------------------------
