@@ -1,0 +1,152 @@
+// Prints the markdown report of one `scripts/perf.sh` run: node perf/report.mjs <work dir>
+// Reads <work>/anchor-*.json (the anchor's results), <work>/criterion (criterion's estimates),
+// <work>/memory.json (benches/memory.rs), <work>/browser.json (perf/browser/run.mjs),
+// <work>/size.json and <work>/meta.json (perf.sh).
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+
+const work = process.argv[2]
+const read = (file) => JSON.parse(readFileSync(path.join(work, file), 'utf8'))
+const meta = read('meta.json')
+
+const anchor = {}
+let anchorMeta
+for (const file of readdirSync(work).filter((f) => /^anchor-.*\.json$/.test(f))) {
+  const run = read(file)
+  anchorMeta ??= run.meta
+  for (const r of run.results) if (r.variant !== 'minimal') anchor[r.id] = r
+}
+const criterion = (id) => {
+  const file = path.join(work, 'criterion', id, 'new', 'estimates.json')
+  if (!existsSync(file)) throw new Error(`no criterion estimate for ${id}`)
+  return JSON.parse(readFileSync(file, 'utf8')).median.point_estimate
+}
+const memory = Object.fromEntries(read('memory.json').map((r) => [r.id, r]))
+
+const fmtNs = (ns) => {
+  if (ns === undefined || Number.isNaN(ns)) return '—'
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e5 ? 0 : 1)} µs`
+  return `${ns.toFixed(ns >= 100 ? 0 : 1)} ns`
+}
+const fmtX = (x) => (x === undefined || Number.isNaN(x) ? '—' : x >= 100 ? `${Math.round(x).toLocaleString('en')}x` : `${x.toFixed(x >= 10 ? 1 : 2)}x`)
+const out = []
+const p = (line = '') => out.push(line)
+
+const floor = criterion('hit/floor_hashmap_get_rc_clone')
+const W4_WAITERS = 10_000
+const rows = [
+  ['W1', 'cache hit, id retained (`get_or_load`)', anchor.W1?.nsPerOp_median, criterion('hit/W1_retained'), floor],
+  ['W1b', 'cache hit, id idle, cache time 60 s (restarts the countdown)', anchor.W1b?.nsPerOp_median, criterion('hit/W1b_idle_60s'), floor],
+  ['W2', 'retain + release of a held id', anchor.W2?.nsPerOp_median, criterion('W2_retain_release')],
+  ['W3', 'load + dispose per id, cache time 0', anchor.W3?.nsPerOp_median, criterion('load_dispose/W3_cache_0')],
+  ['W3c', 'load + dispose per id, cache time 1 ms (timer path)', anchor.W3c?.nsPerOp_median, criterion('load_dispose/W3c_cache_1ms')],
+  ['W4', '10,000 concurrent callers of one load: issue, per caller', anchor.W4?.nsPerOp_median, criterion('W4_10000_waiters/issue') / W4_WAITERS],
+  ['W4s', '... resolve until every caller has the store, per caller', anchor.W4s?.nsPerOp_median, criterion('W4_10000_waiters/resolve') / W4_WAITERS],
+]
+
+p(`# registry-core vs the TypeScript StoreRegistry: one run of \`bash scripts/perf.sh\``)
+p()
+p(`- date: ${meta.date}; machine: ${meta.nproc} cores, ${meta.cpu}, ${meta.memory}; ${meta.kernel}`)
+p(`- load average (1, 5, 15 min) at start: ${meta.loadStart}; at end: ${meta.loadEnd} (other builds share these 2 cores: only ratios within this run count)`)
+p(`- rustc: ${meta.rustc}; node: ${anchorMeta?.node ?? '?'}; anchor: \`@livestore/livestore\` ${anchorMeta?.versions?.['@livestore/livestore'] ?? '?'} (published \`StoreRegistry.js\`), \`effect\` ${anchorMeta?.versions?.effect ?? '?'}, sizes ${JSON.stringify(anchorMeta?.sizes ?? {})}`)
+p(`- anchor: \`node --expose-gc bench.mjs --variant=published ${meta.anchorArgs}\` (median of its repetitions); ours: criterion median (\`cargo bench -p registry-core\`), \`TestRuntime\`, \`String\` ids`)
+p()
+p('## Native (Node for the anchor, x86-64 for ours)')
+p()
+p('| workload | what | anchor | ours | anchor/ours | floor | ours/floor |')
+p('|---|---|---:|---:|---:|---:|---:|')
+for (const [id, what, a, o, f] of rows) {
+  p(`| ${id} | ${what} | ${fmtNs(a)} | ${fmtNs(o)} | ${fmtX(a / o)} | ${f === undefined ? '—' : fmtNs(f)} | ${f === undefined ? '—' : fmtX(o / f)} |`)
+}
+p()
+p('floor = `HashMap<String, Rc<Store>>::get` + `Rc::clone` on the same id, in the same criterion run. W4: ours polls each of the 10,000 futures once (registers a waker, as `.await` does); the anchor only collects its promises. W4s: ours = the load finishes, all 10,000 waiters are polled to the same `Rc`, the entry (cache time 0) is disposed; anchor = the shared promise settled (all references released by then).')
+p()
+p('## Memory per entry')
+p()
+p('| workload | anchor (V8 heap) | anchor − plain `Map` | ours (allocator) | ours − plain `HashMap` = registry overhead | overhead ratio |')
+p('|---|---:|---:|---:|---:|---:|')
+const w5m = anchor.W5m?.bytesPerEntry_median
+for (const id of ['W5', 'W5b', 'W5c']) {
+  const a = anchor[id]?.bytesPerEntry_median
+  const m = memory[id]
+  const aOver = a - w5m
+  p(`| ${id}: ${m.what} | ${a === undefined ? '—' : `${Math.round(a).toLocaleString('en')} B`} | ${Number.isNaN(aOver) ? '—' : `${Math.round(aOver).toLocaleString('en')} B`} | ${m.bytes_per_entry.toFixed(0)} B (${m.allocations_per_entry.toFixed(1)} allocations) | ${m.overhead_bytes_per_entry.toFixed(0)} B | ${fmtX(aOver / m.overhead_bytes_per_entry)} |`)
+}
+p()
+p(`Ours: bytes requested from the allocator (malloc adds 8-16 B per allocation), ${memory.W5.entries.toLocaleString('en')} retained / ${memory.W5b.entries.toLocaleString('en')} idle entries, the retain guards counted in W5; the baseline holds the same \`String\` ids and \`Rc<Store>\`s (${memory.W5.baseline_bytes_per_entry.toFixed(0)} B/entry at ${memory.W5.entries.toLocaleString('en')}). Anchor: \`heapUsed\` delta after forced GCs; its plain-\`Map\` baseline (W5m) is ${w5m === undefined ? '—' : `${Math.round(w5m)} B`}.`)
+p()
+p('## Scaling with the number of live entries')
+p()
+p('| live entries | floor, 1 id | hit, 1 id | floor, 1,024 ids | hit, 1,024 ids | hit / floor | retain + release | arm an idle countdown |')
+p('|---:|---:|---:|---:|---:|---:|---:|---:|')
+const sizes = [1, 1000, 100000, 1000000]
+const sc = {}
+for (const n of sizes) {
+  sc[n] = Object.fromEntries(['floor_hot', 'hit_hot', 'floor', 'hit', 'retain_release', 'arm_idle_countdown'].map((k) => [k, criterion(`scaling/${k}/${n}`)]))
+  const s = sc[n]
+  p(`| ${n.toLocaleString('en')} | ${fmtNs(s.floor_hot)} | ${fmtNs(s.hit_hot)} | ${fmtNs(s.floor)} | ${fmtNs(s.hit)} | ${fmtX(s.hit / s.floor)} | ${fmtNs(s.retain_release)} | ${fmtNs(s.arm_idle_countdown)} |`)
+}
+p()
+p('Every entry is retained (hit, retain + release on held entries); "1,024 ids": the hits go round 1,024 ids spread over the whole table (an app\'s hot set while the table grows), so at 100k+ entries the floor itself pays cache and TLB misses. Arming: releasing fresh entries (cache time 1 s) while `n` other countdowns (1 h) are queued: a heap push to the top, O(log n); `rt.armed_timers()` is asserted to be 1 after every sample.')
+
+let browser
+if (existsSync(path.join(work, 'browser.json'))) {
+  browser = read('browser.json')
+  p()
+  p(`## In the browser (${browser.browser}, headless, one page)`)
+  p()
+  p('| workload | anchor (esbuild bundle) | ours (wasm32) | anchor/ours | floor (wasm32 `HashMap`) | ours/floor | anchor floor (JS `Map.get`) |')
+  p('|---|---:|---:|---:|---:|---:|---:|')
+  const b = {}
+  for (const r of browser.results) (b[r.id] ??= {})[r.side] = r.nsPerOp_median
+  for (const id of ['W1', 'W1b', 'W2', 'W3', 'W3c', 'W4']) {
+    if (b[id] === undefined) continue
+    const hitRow = id === 'W1' || id === 'W1b'
+    p(`| ${id} | ${fmtNs(b[id].anchor)} | ${fmtNs(b[id].ours)} | ${fmtX(b[id].anchor / b[id].ours)} | ${hitRow ? fmtNs(b.floor.ours) : '—'} | ${hitRow ? fmtX(b[id].ours / b.floor.ours) : '—'} | ${hitRow ? fmtNs(b.floor.anchor) : '—'} |`)
+  }
+  p()
+  p('Timed with `performance.now()` around loops of 1,000-1,000,000 operations (median of 5 repetitions). W2 anchor includes the async completion of its releases (as in Node); W4 ours = issuing 10,000 waiters, per waiter.')
+}
+
+let size
+if (existsSync(path.join(work, 'size.json'))) {
+  size = read('size.json')
+  const kib = (b) => `${(b / 1024).toFixed(1)} KiB`
+  p()
+  p('## Release wasm size')
+  p()
+  p('| binary | raw | gzip -9 |')
+  p('|---|---:|---:|')
+  p(`| small app without registry-core (\`HashMap\`) | ${kib(size.without.raw)} | ${kib(size.without.gzip)} |`)
+  p(`| the same app on registry-core | ${kib(size.with.raw)} | ${kib(size.with.gzip)} |`)
+  p(`| **registry-core adds** | **${kib(size.with.raw - size.without.raw)}** | **${kib(size.with.gzip - size.without.gzip)}** |`)
+  p(`| budget for what it adds | ${kib(size.budget.raw)} | ${kib(size.budget.gzip)} |`)
+  p()
+  p('`perf/wasm-size` (opt-level "z", LTO, one codegen unit, after `wasm-bindgen --target web`), built with and without its `registry` feature: the demo app does not exist yet, so this stands in for it. `scripts/perf.sh` fails when the budget is exceeded.')
+}
+
+// Targets
+const w = Object.fromEntries(rows.map(([id, , a, o, f]) => [id, { a, o, f }]))
+const targets = [
+  ['cache hit ≥ 1,000x faster than the anchor (W1)', w.W1.a / w.W1.o >= 1000, fmtX(w.W1.a / w.W1.o)],
+  ['cache hit within 3x of the HashMap floor (W1)', w.W1.o / floor <= 3, fmtX(w.W1.o / floor)],
+  ['retain + release ≥ 500x faster than the anchor (W2)', w.W2.a / w.W2.o >= 500, fmtX(w.W2.a / w.W2.o)],
+  ['retain + release under 100 ns (W2)', w.W2.o < 100, fmtNs(w.W2.o)],
+  ['load + dispose at cache time 0 ≥ 100x faster (W3)', w.W3.a / w.W3.o >= 100, fmtX(w.W3.a / w.W3.o)],
+  ['≤ 300 B registry overhead per idle entry (W5b, W5c)', Math.max(memory.W5b.overhead_bytes_per_entry, memory.W5c.overhead_bytes_per_entry) <= 300,
+    `${memory.W5b.overhead_bytes_per_entry.toFixed(0)} B / ${memory.W5c.overhead_bytes_per_entry.toFixed(0)} B`],
+  ['≥ 50x less overhead per idle entry than the anchor (W5b)', (anchor.W5b?.bytesPerEntry_median - w5m) / memory.W5b.overhead_bytes_per_entry >= 50,
+    fmtX((anchor.W5b?.bytesPerEntry_median - w5m) / memory.W5b.overhead_bytes_per_entry)],
+  ['1M live entries: hit within 2x of the 1k case (1 id)', sc[1000000].hit_hot / sc[1000].hit_hot <= 2, fmtX(sc[1000000].hit_hot / sc[1000].hit_hot)],
+  ['1M live entries: hit within 2x of the 1k case (1,024 ids)', sc[1000000].hit / sc[1000].hit <= 2,
+    `${fmtX(sc[1000000].hit / sc[1000].hit)} (floor: ${fmtX(sc[1000000].floor / sc[1000].floor)})`],
+]
+if (size) targets.push(['wasm size added within budget', size.with.raw - size.without.raw <= size.budget.raw && size.with.gzip - size.without.gzip <= size.budget.gzip, `${((size.with.gzip - size.without.gzip) / 1024).toFixed(1)} KiB gzip`])
+p()
+p('## Targets (issue 5)')
+p()
+p('| target | this run | met |')
+p('|---|---:|:---:|')
+for (const [what, ok, value] of targets) p(`| ${what} | ${value} | ${ok ? 'yes' : '**no**'} |`)
+console.log(out.join('\n'))
