@@ -517,8 +517,22 @@ struct Loaders {
     teardown_out_of_order: Vec<LoadNo>,
     /// Every loader's context, by load number.
     contexts: Vec<LoadContext<Id>>,
+    /// A handle the loaders and teardown callbacks read the registry through (re-entrancy:
+    /// the registry must hold no borrow while it calls them). Taken before the registry is
+    /// dropped, to break the cycle through the entries' callbacks.
+    registry: Option<Registry>,
     /// The id's latest controlled load and the channel that answers it.
     replies: [Option<(LoadNo, Reply)>; IDS],
+}
+
+/// Reads the registry from inside a loader or a teardown callback. A borrow held across the
+/// call would panic here, which fails the load or skips the teardown's count.
+fn read_registry_reentrantly(loaders: &Rc<RefCell<Loaders>>) {
+    let registry = loaders.borrow().registry.clone();
+    if let Some(registry) = registry {
+        let _ = registry.snapshot();
+        let _ = registry.is_disposed();
+    }
 }
 
 fn store_options(
@@ -529,6 +543,7 @@ fn store_options(
     let loaders = Rc::clone(loaders);
     let flavour = options.flavour;
     let store_options = StoreOptions::new(id, move |ctx: LoadContext<Id>| {
+        read_registry_reentrantly(&loaders);
         let load_no = {
             let mut loaders = loaders.borrow_mut();
             let load_no = loaders.next_load;
@@ -538,6 +553,7 @@ fn store_options(
         };
         let on_dispose = Rc::clone(&loaders);
         ctx.on_dispose(move || {
+            read_registry_reentrantly(&on_dispose);
             let mut loaders = on_dispose.borrow_mut();
             if loaders.newest_teardown.take() != Some(load_no) {
                 loaders.teardown_out_of_order.push(load_no);
@@ -674,11 +690,17 @@ impl Harness {
             rt: rt.clone(),
             longest_sleep: Rc::default(),
         };
+        let runtime_sleep = Rc::clone(&runtime.longest_sleep);
+        let registry = StoreRegistry::with_runtime(config, runtime);
+        let loaders = Rc::new(RefCell::new(Loaders {
+            registry: Some(registry.clone()),
+            ..Loaders::default()
+        }));
         Self {
-            longest_sleep: Rc::clone(&runtime.longest_sleep),
-            registry: Some(StoreRegistry::with_runtime(config, runtime)),
+            longest_sleep: Rc::clone(&runtime_sleep),
+            registry: Some(registry),
             rt,
-            loaders: Rc::default(),
+            loaders,
             guards: Vec::new(),
             futures: Vec::new(),
             identities: HashMap::new(),
@@ -1107,6 +1129,7 @@ impl Harness {
     /// released afterwards touch nothing.
     fn drop_registry(&mut self) -> StepResult {
         self.model.dispose();
+        self.loaders.borrow_mut().registry = None;
         drop(self.registry.take());
         self.check_state()
             .map_err(|e| format!("before running tasks: {e}"))?;
