@@ -10,10 +10,9 @@ use std::task::{Context, Poll, Waker};
 use futures::future::{AbortHandle, Abortable};
 use leptos::prelude::{ArcTrigger, Notify, Owner, RenderEffect, Track, untrack, use_context};
 use leptos::reactive::computed::suspense::{SuspenseContext, TaskHandle};
-use registry_core::{Lookup, RegistryError, RetainGuard, StoreOptions, StoreRegistry};
+use registry_core::{Lookup, RetainGuard, StoreOptions, StoreRegistry};
 
-/// What a `StoreResource` hands out.
-pub(crate) type Outcome<S, E> = Result<Rc<S>, RegistryError<E>>;
+use crate::resource::Outcome;
 
 /// A `Driver` with its store id type erased, as `StoreResource<S, E>` sees it.
 pub(crate) trait Source<S, E> {
@@ -318,7 +317,10 @@ where
             let mut state = self.state.borrow_mut();
             let failed = !state.ended
                 && state.switching.is_none()
-                && state.shown.as_ref().is_some_and(|shown| shown.outcome.is_err());
+                && state
+                    .shown
+                    .as_ref()
+                    .is_some_and(|shown| shown.outcome.is_err());
             if !failed {
                 return false;
             }

@@ -36,7 +36,7 @@
 //!     let (workspace, set_workspace) = signal("ws-1".to_string());
 //!     // Warm the cache of the next workspace without suspending.
 //!     let registry = use_store_registry::<String, Todos, TodoError>();
-//!     let _ = registry.preload(&workspace_options("ws-2".to_string()));
+//!     drop(registry.preload(&workspace_options("ws-2".to_string())));
 //!
 //!     // The options read a signal: changing it switches stores.
 //!     let store: StoreResource<Todos, TodoError> = use_store(move || workspace_options(workspace.get()));
@@ -44,7 +44,7 @@
 //!         <button on:click=move |_| set_workspace.set("ws-2".to_string())>"Next"</button>
 //!         <Transition fallback=|| view! { <p>"Loading…"</p> }>
 //!             <ErrorBoundary fallback=move |errors| view! {
-//!                 <p>{move || format!("{} error(s)", errors.get().len())}</p>
+//!                 <p>{move || format!("{} error(s)", errors.get().into_iter().count())}</p>
 //!                 <button on:click=move |_| { store.retry(); }>"Retry"</button>
 //!             }>
 //!                 {move || Suspend::new(async move {
@@ -58,6 +58,7 @@
 //! // On a native target this is the server path: the Suspense renders its fallback.
 //! let owner = Owner::new();
 //! owner.set();
+//! #[cfg(not(target_arch = "wasm32"))]
 //! assert!(view! { <App/> }.to_html().contains("<p>Loading…</p>"));
 //! ```
 //!
@@ -65,7 +66,7 @@
 //!
 //! - `Suspend::new` needs a `Send` future, and Leptos context needs `Send + Sync` values, while
 //!   stores are `Rc`. So [`StoreResource`] is an arena handle (`Copy + Send + Sync`, like a
-//!   signal) whose [`IntoFuture`](std::future::IntoFuture) is `Send` and *resolves* to
+//!   signal) whose `IntoFuture` is `Send` and *resolves* to
 //!   `Result<Rc<S>, RegistryError<E>>`; the `Rc` never crosses an `.await` point. Use the store
 //!   inside the `map` after the `.await`, as above.
 //! - `RegistryError<E>` needs no wrapper for `ErrorBoundary`: it implements

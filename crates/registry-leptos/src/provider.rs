@@ -7,6 +7,9 @@ use std::marker::PhantomData;
 use leptos::prelude::{provide_context, use_context};
 use registry_core::StoreRegistry;
 
+/// Names the registry's type parameters without owning any value of them.
+type Marker<K, S, E> = PhantomData<fn() -> (K, S, E)>;
+
 /// What [`provide_store_registry`] puts into context.
 ///
 /// In the browser it carries the registry (in a `SendWrapper`: Leptos 0.8 context values must
@@ -15,7 +18,7 @@ use registry_core::StoreRegistry;
 pub(crate) struct RegistryContext<K: 'static, S: 'static, E: 'static> {
     #[cfg(target_arch = "wasm32")]
     registry: send_wrapper::SendWrapper<StoreRegistry<K, S, E>>,
-    _types: PhantomData<fn() -> (K, S, E)>,
+    _types: Marker<K, S, E>,
 }
 
 impl<K, S, E> Clone for RegistryContext<K, S, E> {

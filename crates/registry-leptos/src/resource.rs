@@ -13,6 +13,12 @@ use registry_core::{RegistryError, StoreOptions};
 #[cfg(target_arch = "wasm32")]
 use leptos::prelude::{LocalStorage, StoredValue, WithValue};
 
+/// What a [`StoreResource`] hands out: the store, or why it could not be loaded.
+pub(crate) type Outcome<S, E> = Result<Rc<S>, RegistryError<E>>;
+
+/// The store on screen, if any, and whether a load is under way.
+type Read<S, E> = (Option<Outcome<S, E>>, bool);
+
 /// A store for a component, from [`use_store`]: read it inside `<Suspense>` by awaiting it in
 /// a [`Suspend`](leptos::prelude::Suspend), or with [`get`](Self::get).
 ///
@@ -35,7 +41,7 @@ use leptos::prelude::{LocalStorage, StoredValue, WithValue};
 pub struct StoreResource<S: 'static, E: 'static> {
     #[cfg(target_arch = "wasm32")]
     source: StoredValue<Rc<dyn crate::client::Source<S, E>>, LocalStorage>,
-    _types: PhantomData<fn() -> (Rc<S>, E)>,
+    _types: PhantomData<fn() -> Outcome<S, E>>,
 }
 
 impl<S: 'static, E: 'static> Clone for StoreResource<S, E> {
@@ -133,6 +139,7 @@ impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
 /// // On the server the page renders the Suspense fallback; the browser loads the store.
 /// # let owner = Owner::new();
 /// # owner.set();
+/// #[cfg(not(target_arch = "wasm32"))]
 /// assert!(view! { <App/> }.to_html().contains("Loading…"));
 /// ```
 #[track_caller]
@@ -164,14 +171,14 @@ where
 
 impl<S: 'static, E: 'static> StoreResource<S, E> {
     #[cfg(target_arch = "wasm32")]
-    fn read(&self, track: bool) -> (Option<Result<Rc<S>, RegistryError<E>>>, bool) {
+    fn read(&self, track: bool) -> Read<S, E> {
         self.source
             .try_with_value(|source| source.read(track, track))
             .unwrap_or((None, true))
     }
 
     #[cfg(not(target_arch = "wasm32"))]
-    fn read(&self, track: bool) -> (Option<Result<Rc<S>, RegistryError<E>>>, bool) {
+    fn read(&self, track: bool) -> Read<S, E> {
         if track {
             crate::server::notify_browser_only();
         }
@@ -216,6 +223,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # let owner = Owner::new();
     /// # owner.set();
     /// # provide_store_registry(StoreRegistry::<String, Counter, std::io::Error>::new(RegistryConfig::default()));
+    /// # #[cfg(not(target_arch = "wasm32"))]
     /// # assert_eq!(view! { <Count/> }.to_html(), "…");
     /// ```
     pub fn get(&self) -> Option<Result<Rc<S>, RegistryError<E>>> {
@@ -232,8 +240,9 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # let owner = Owner::new();
     /// # owner.set();
     /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
-    /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok(1_u32) }));
+    /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
     /// // On the server nothing loads.
+    /// #[cfg(not(target_arch = "wasm32"))]
     /// assert!(store.get_untracked().is_none());
     /// ```
     pub fn get_untracked(&self) -> Option<Result<Rc<S>, RegistryError<E>>> {
@@ -250,8 +259,9 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # let owner = Owner::new();
     /// # owner.set();
     /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
-    /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok(1_u32) }));
+    /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
     /// let spinner = move || store.is_loading().then_some("…");
+    /// # #[cfg(not(target_arch = "wasm32"))]
     /// # assert_eq!(spinner(), Some("…"));
     /// ```
     pub fn is_loading(&self) -> bool {
@@ -292,10 +302,15 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async {
     ///     Err::<u32, _>(std::io::Error::other("offline"))
     /// }));
-    /// let fallback = move |_errors| view! {
-    ///     <button on:click=move |_| { store.retry(); }>"Try again"</button>
+    /// let view = view! {
+    ///     <ErrorBoundary fallback=move |_errors| view! {
+    ///         <button on:click=move |_| { store.retry(); }>"Try again"</button>
+    ///     }>
+    ///         {move || Suspend::new(async move { store.await.map(|n| n.to_string()) })}
+    ///     </ErrorBoundary>
     /// };
-    /// # let _ = fallback;
+    /// # let _ = view;
+    /// # #[cfg(not(target_arch = "wasm32"))]
     /// # assert!(!store.retry());
     /// ```
     pub fn retry(&self) -> bool {
@@ -338,7 +353,7 @@ impl<S: 'static, E: 'static> IntoFuture for StoreResource<S, E> {
 /// # let owner = Owner::new();
 /// # owner.set();
 /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
-/// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok(1_u32) }));
+/// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
 /// let view = move || Suspend::new(async move { store.await.map(|n| n.to_string()) });
 /// # let _ = view;
 /// ```

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use leptos::prelude::*;
-use registry_core::{LoadContext, Lookup, RegistryConfig, RegistryError, StoreOptions, StoreRegistry};
+use registry_core::{
+    LoadContext, Lookup, RegistryConfig, RegistryError, StoreOptions, StoreRegistry,
+};
 use registry_leptos::{
     StoreFuture, StoreResource, provide_store_registry, use_store, use_store_registry,
 };
@@ -145,22 +147,36 @@ fn out_of_order_stream_renders_the_fallback_without_waiting() {
 /// hydration script lists them.
 fn incomplete_chunks(context: &Arc<hydration_context::SsrSharedContext>) -> String {
     use hydration_context::SharedContext;
-    let data = context.pending_data().expect("a server context streams its data");
+    let data = context
+        .pending_data()
+        .expect("a server context streams its data");
     let script = futures::executor::block_on(data.collect::<Vec<String>>()).concat();
-    let start = script.find("__INCOMPLETE_CHUNKS=[").expect("the incomplete chunks are listed");
-    script[start..].split(']').next().unwrap_or_default().to_string() + "]"
+    let start = script
+        .find("__INCOMPLETE_CHUNKS=[")
+        .expect("the incomplete chunks are listed");
+    script[start..]
+        .split(']')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+        + "]"
 }
 
 #[test]
 fn streamed_fallbacks_are_marked_incomplete_so_hydration_starts_from_them() {
     for out_of_order in [false, true] {
         let context = Arc::new(hydration_context::SsrSharedContext::new());
-        let owner = Owner::new_root(Some(Arc::clone(&context) as Arc<dyn hydration_context::SharedContext + Send + Sync>));
+        let owner = Owner::new_root(Some(
+            Arc::clone(&context) as Arc<dyn hydration_context::SharedContext + Send + Sync>
+        ));
         owner.set();
         let html = stream(view! { <App/> }, out_of_order);
         assert!(html.contains("<p>Loading…</p>"), "{html}");
         let chunks = incomplete_chunks(&context);
-        assert_ne!(chunks, "__INCOMPLETE_CHUNKS=[]", "out_of_order: {out_of_order}");
+        assert_ne!(
+            chunks, "__INCOMPLETE_CHUNKS=[]",
+            "out_of_order: {out_of_order}"
+        );
         owner.unset();
     }
 }
@@ -169,7 +185,11 @@ fn streamed_fallbacks_are_marked_incomplete_so_hydration_starts_from_them() {
 fn synchronous_reads_render_the_fallback_in_every_mode() {
     reset();
     let _owner = ssr_owner();
-    assert!(view! { <App sync=true/> }.to_html().contains("<p>Loading…</p>"));
+    assert!(
+        view! { <App sync=true/> }
+            .to_html()
+            .contains("<p>Loading…</p>")
+    );
     for out_of_order in [false, true] {
         let html = stream(view! { <App sync=true/> }, out_of_order);
         assert!(html.contains("<p>Loading…</p>"), "{html}");
@@ -245,7 +265,9 @@ fn use_store_without_a_provider_panics_with_what_to_add() {
 }
 
 #[test]
-#[should_panic(expected = "no StoreRegistry<alloc::string::String, ssr::Todos, ssr::TodoError> in context")]
+#[should_panic(
+    expected = "no StoreRegistry<alloc::string::String, ssr::Todos, ssr::TodoError> in context"
+)]
 fn use_store_registry_without_a_provider_names_the_missing_type() {
     let _owner = ssr_owner();
     let _ = use_store_registry::<String, Todos, TodoError>();
@@ -255,7 +277,10 @@ fn use_store_registry_without_a_provider_names_the_missing_type() {
 fn registry_errors_become_leptos_errors() {
     let error: RegistryError<TodoError> = RegistryError::Load(Arc::new(TodoError));
     let leptos_error: leptos::error::Error = error.into();
-    assert_eq!(leptos_error.to_string(), "the store failed to load: offline");
+    assert_eq!(
+        leptos_error.to_string(),
+        "the store failed to load: offline"
+    );
 }
 
 #[test]

@@ -1,0 +1,506 @@
+//! The browser path, in headless Chromium: real components mounted with `leptos::mount`, the
+//! registry on the core's `TestRuntime` (virtual clock), the DOM and `snapshot()` asserted.
+//!
+//! Run with `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test
+//! --target wasm32-unknown-unknown -p registry-leptos`.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use registry_core::test_util::TestRuntime;
+use registry_core::{
+    EntrySnapshot, EntryState, LoadContext, RegistryConfig, Runtime, StoreOptions, StoreRegistry,
+};
+use registry_leptos::{StoreResource, provide_store_registry, use_store, use_store_registry};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const LOAD: Duration = Duration::from_millis(100);
+const SLOW_LOAD: Duration = Duration::from_secs(10);
+const CACHE: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+struct Doc {
+    name: String,
+}
+
+#[derive(Debug)]
+struct DocError;
+
+impl std::fmt::Display for DocError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("offline")
+    }
+}
+
+impl std::error::Error for DocError {}
+
+type Registry = StoreRegistry<String, Doc, DocError>;
+
+/// The registry on a virtual clock, with counters of loader calls and `on_dispose` calls.
+#[derive(Clone)]
+struct Env {
+    rt: TestRuntime,
+    registry: Registry,
+    loads: Rc<Cell<usize>>,
+    disposes: Rc<Cell<usize>>,
+    /// How many times each id fails before it loads.
+    failures: Rc<RefCell<HashMap<String, u32>>>,
+}
+
+impl Env {
+    fn new() -> Self {
+        let rt = TestRuntime::new();
+        let config = RegistryConfig::default().with_default_unused_cache_time(CACHE);
+        Self {
+            registry: StoreRegistry::with_runtime(config, rt.clone()),
+            rt,
+            loads: Rc::default(),
+            disposes: Rc::default(),
+            failures: Rc::default(),
+        }
+    }
+
+    /// Options whose loader takes `LOAD` of virtual time (`SLOW_LOAD` for ids starting with
+    /// "slow"), failing as `failures` says.
+    fn options(&self, id: String) -> StoreOptions<String, Doc, DocError> {
+        let (rt, loads, disposes, failures) = (
+            self.rt.clone(),
+            Rc::clone(&self.loads),
+            Rc::clone(&self.disposes),
+            Rc::clone(&self.failures),
+        );
+        StoreOptions::new(id, move |ctx: LoadContext<String>| {
+            loads.set(loads.get() + 1);
+            let disposes = Rc::clone(&disposes);
+            ctx.on_dispose(move || disposes.set(disposes.get() + 1));
+            let id = ctx.store_id().clone();
+            let took = if id.starts_with("slow") {
+                SLOW_LOAD
+            } else {
+                LOAD
+            };
+            let sleep = rt.sleep(took);
+            let failures = Rc::clone(&failures);
+            async move {
+                sleep.await;
+                let mut failures = failures.borrow_mut();
+                match failures.get_mut(&id) {
+                    Some(left) if *left > 0 => {
+                        *left -= 1;
+                        Err(DocError)
+                    }
+                    _ => Ok(Doc { name: id }),
+                }
+            }
+        })
+    }
+
+    fn loads(&self) -> usize {
+        self.loads.get()
+    }
+
+    fn disposes(&self) -> usize {
+        self.disposes.get()
+    }
+
+    /// `(id, state, holders)` of every entry, sorted by id.
+    fn entries(&self) -> Vec<(String, EntryState, usize)> {
+        let mut entries: Vec<_> = self
+            .registry
+            .snapshot()
+            .into_iter()
+            .map(
+                |EntrySnapshot {
+                     store_id,
+                     state,
+                     holders,
+                     ..
+                 }| (store_id, state, holders),
+            )
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries
+    }
+
+    fn disposes_in(&self, id: &str) -> Option<Duration> {
+        self.registry
+            .snapshot()
+            .into_iter()
+            .find(|entry| entry.store_id == id)
+            .and_then(|entry| entry.disposes_in)
+    }
+}
+
+/// Shows one store: the Transition fallback while the first one loads, the store's name, or
+/// the error with a retry button.
+#[component]
+fn DocView(env: Env, id: Signal<String>) -> impl IntoView {
+    let store: StoreResource<Doc, DocError> = use_store(move || env.options(id.get()));
+    view! {
+        <Transition fallback=|| view! { <p class="fallback">"Loading"</p> }>
+            <ErrorBoundary fallback=move |errors| view! {
+                <p class="error">
+                    {move || errors.get().into_iter().map(|(_, e)| format!("Error: {e}")).collect::<Vec<_>>().join(";")}
+                </p>
+                <button class="retry" on:click=move |_| { store.retry(); }>"Retry"</button>
+            }>
+                {move || Suspend::new(async move {
+                    store.await.map(|doc| view! { <p class="doc">{format!("Doc {}", doc.name)}</p> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// The app root: provides the registry, shows `DocView` for `id`.
+#[component]
+fn App(env: Env, id: Signal<String>) -> impl IntoView {
+    provide_store_registry(env.registry.clone());
+    view! { <DocView env id/> }
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .expect("a document")
+}
+
+/// A fresh element attached to the body, for one test's app.
+fn fresh_root() -> web_sys::HtmlElement {
+    let document = document();
+    let root = document
+        .create_element("div")
+        .expect("create a div")
+        .dyn_into::<web_sys::HtmlElement>()
+        .expect("a div is an HtmlElement");
+    document
+        .body()
+        .expect("a body")
+        .append_child(&root)
+        .expect("append the root");
+    root
+}
+
+fn text(root: &web_sys::HtmlElement) -> String {
+    root.text_content().unwrap_or_default()
+}
+
+/// Lets the browser run its microtasks and timers once.
+async fn tick() {
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}
+
+/// Polls until `condition` holds (the browser's event loop runs between polls); panics with
+/// `what` after 2 s.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if condition() {
+            return;
+        }
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Moves the virtual clock, then lets the browser run what that woke.
+async fn advance(env: &Env, by: Duration) {
+    env.rt.advance(by);
+    tick().await;
+    tick().await;
+}
+
+fn mount(
+    root: &web_sys::HtmlElement,
+    env: &Env,
+    id: Signal<String>,
+) -> leptos::mount::UnmountHandle<impl leptos::tachys::view::Mountable> {
+    let env = env.clone();
+    mount_to(root.clone(), move || view! { <App env id/> })
+}
+
+#[wasm_bindgen_test]
+async fn loads_shows_and_releases_the_store_on_unmount() {
+    let env = Env::new();
+    let root = fresh_root();
+    let handle = mount(&root, &env, Signal::stored("a".to_string()));
+    assert_eq!(env.entries(), [("a".into(), EntryState::Loading, 1)]);
+    // Leptos shows a Transition's fallback on the render after the one that found the pending
+    // read.
+    until("the fallback", || text(&root) == "Loading").await;
+
+    advance(&env, LOAD).await;
+    until("the store on screen", || text(&root) == "Doc a").await;
+    assert_eq!(env.entries(), [("a".into(), EntryState::Ready, 1)]);
+    assert_eq!(env.disposes_in("a"), None);
+
+    drop(handle);
+    assert_eq!(text(&root), "");
+    assert_eq!(env.entries(), [("a".into(), EntryState::Ready, 0)]);
+    assert_eq!(env.disposes_in("a"), Some(CACHE));
+
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+    assert_eq!((env.loads(), env.disposes()), (1, 1));
+}
+
+#[wasm_bindgen_test]
+async fn a_loaded_store_renders_synchronously_on_remount_within_the_cache_time() {
+    let env = Env::new();
+    let root = fresh_root();
+    let handle = mount(&root, &env, Signal::stored("a".to_string()));
+    advance(&env, LOAD).await;
+    until("the store on screen", || text(&root) == "Doc a").await;
+    drop(handle);
+
+    advance(&env, CACHE / 2).await;
+    let handle = mount(&root, &env, Signal::stored("a".to_string()));
+    // No await: the store is on screen in the same task as the mount, no fallback.
+    assert_eq!(text(&root), "Doc a");
+    assert_eq!(env.entries(), [("a".into(), EntryState::Ready, 1)]);
+    tick().await;
+    assert_eq!(text(&root), "Doc a");
+
+    // Held again: the old countdown no longer applies.
+    advance(&env, CACHE * 2).await;
+    assert_eq!(env.entries(), [("a".into(), EntryState::Ready, 1)]);
+    drop(handle);
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+    assert_eq!((env.loads(), env.disposes()), (1, 1));
+}
+
+#[wasm_bindgen_test]
+async fn a_switch_keeps_the_old_store_until_the_new_one_is_ready_then_releases_it() {
+    let env = Env::new();
+    let root = fresh_root();
+    let id = RwSignal::new("a".to_string());
+    let handle = mount(&root, &env, id.into());
+    until("the fallback", || text(&root) == "Loading").await;
+    advance(&env, LOAD).await;
+    until("store a", || text(&root) == "Doc a").await;
+
+    id.set("b".to_string());
+    until("the load of b", || env.entries().len() == 2).await;
+    tick().await;
+    // The old store is still held and on screen (Transition) while b loads.
+    assert_eq!(text(&root), "Doc a");
+    assert_eq!(
+        env.entries(),
+        [
+            ("a".into(), EntryState::Ready, 1),
+            ("b".into(), EntryState::Loading, 1)
+        ]
+    );
+
+    advance(&env, LOAD).await;
+    until("store b", || text(&root) == "Doc b").await;
+    assert_eq!(
+        env.entries(),
+        [
+            ("a".into(), EntryState::Ready, 0),
+            ("b".into(), EntryState::Ready, 1)
+        ]
+    );
+    assert_eq!(env.disposes_in("a"), Some(CACHE));
+
+    // Back to a within its cache time: shown again, never loaded again.
+    id.set("a".to_string());
+    until("store a again", || text(&root) == "Doc a").await;
+    assert_eq!(env.loads(), 2);
+    assert_eq!(
+        env.entries(),
+        [
+            ("a".into(), EntryState::Ready, 1),
+            ("b".into(), EntryState::Ready, 0)
+        ]
+    );
+
+    drop(handle);
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+    assert_eq!((env.loads(), env.disposes()), (2, 2));
+}
+
+#[wasm_bindgen_test]
+async fn switching_back_before_the_new_store_is_ready_abandons_the_switch() {
+    let env = Env::new();
+    let root = fresh_root();
+    let id = RwSignal::new("a".to_string());
+    let handle = mount(&root, &env, id.into());
+    until("the fallback", || text(&root) == "Loading").await;
+    advance(&env, LOAD).await;
+    until("store a", || text(&root) == "Doc a").await;
+
+    id.set("slow-b".to_string());
+    until("the load of slow-b", || env.entries().len() == 2).await;
+    id.set("a".to_string());
+    until("slow-b released", || {
+        env.entries()
+            .contains(&("slow-b".into(), EntryState::Loading, 0))
+    })
+    .await;
+    assert_eq!(text(&root), "Doc a");
+    assert!(env.entries().contains(&("a".into(), EntryState::Ready, 1)));
+
+    // Nothing holds slow-b: its load is cancelled after the cache time.
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), [("a".into(), EntryState::Ready, 1)]);
+    assert_eq!(text(&root), "Doc a");
+    assert_eq!(env.loads(), 2);
+
+    drop(handle);
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+}
+
+#[wasm_bindgen_test]
+async fn an_error_reaches_the_error_boundary_and_retry_loads_again() {
+    let env = Env::new();
+    env.failures.borrow_mut().insert("bad".into(), 1);
+    let root = fresh_root();
+    let handle = mount(&root, &env, Signal::stored("bad".to_string()));
+
+    advance(&env, LOAD).await;
+    until("the error", || {
+        text(&root).contains("Error: the store failed to load: offline")
+    })
+    .await;
+    assert_eq!(env.entries(), [("bad".into(), EntryState::Failed, 1)]);
+
+    let retry = root
+        .query_selector("button.retry")
+        .ok()
+        .flatten()
+        .and_then(|button| button.dyn_into::<web_sys::HtmlElement>().ok())
+        .expect("a retry button in the fallback");
+    retry.click();
+    until("a new load", || env.loads() == 2).await;
+    assert_eq!(env.entries(), [("bad".into(), EntryState::Loading, 1)]);
+
+    advance(&env, LOAD).await;
+    until("the store after the retry", || text(&root) == "Doc bad").await;
+    assert_eq!(env.entries(), [("bad".into(), EntryState::Ready, 1)]);
+
+    drop(handle);
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+    assert_eq!(env.loads(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_during_the_load_releases_it_and_it_is_cancelled_after_the_cache_time() {
+    let env = Env::new();
+    let root = fresh_root();
+    let handle = mount(&root, &env, Signal::stored("slow".to_string()));
+    assert_eq!(env.entries(), [("slow".into(), EntryState::Loading, 1)]);
+
+    drop(handle);
+    assert_eq!(env.entries(), [("slow".into(), EntryState::Loading, 0)]);
+    assert_eq!(env.disposes_in("slow"), Some(CACHE));
+
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+    // Cancelled: the loader's future was dropped before it finished; teardown ran once.
+    assert_eq!((env.loads(), env.disposes()), (1, 1));
+    advance(&env, SLOW_LOAD).await;
+    assert_eq!(env.entries(), []);
+    assert_eq!(text(&root), "");
+}
+
+#[wasm_bindgen_test]
+async fn a_thousand_mount_unmount_cycles_leave_no_holders_and_no_entries() {
+    let env = Env::new();
+    let root = fresh_root();
+    for cycle in 0..1000 {
+        // Unmount during the load, after it, and with the store already loaded.
+        let id = format!("doc-{}", cycle % 10);
+        let handle = mount(&root, &env, Signal::stored(id.clone()));
+        if cycle % 3 == 0 {
+            advance(&env, LOAD).await;
+            until("the store on screen", || text(&root) == format!("Doc {id}")).await;
+        }
+        drop(handle);
+        assert!(
+            env.registry
+                .snapshot()
+                .iter()
+                .all(|entry| entry.holders == 0),
+            "cycle {cycle}: {:?}",
+            env.entries()
+        );
+    }
+    assert_eq!(text(&root), "");
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+    assert_eq!(env.loads(), env.disposes());
+    // Only the registry's own timer task is left, with no timer armed.
+    assert!(env.rt.live_tasks() <= 1, "{:?}", env.rt);
+    assert_eq!(env.rt.armed_timers(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn preload_from_use_store_registry_warms_the_cache() {
+    let env = Env::new();
+    let root = fresh_root();
+    let show = RwSignal::new(false);
+    let app_env = env.clone();
+    let handle = mount_to(root.clone(), move || {
+        provide_store_registry(app_env.registry.clone());
+        let registry = use_store_registry::<String, Doc, DocError>();
+        drop(registry.preload(&app_env.options("p".to_string())));
+        // `Show`'s children must be `Send + Sync`: keep the `Rc` test fixture in the arena.
+        let env = StoredValue::new_local(app_env.clone());
+        view! {
+            <Show when=move || show.get() fallback=|| "hidden">
+                <DocView env=env.get_value() id=Signal::stored("p".to_string())/>
+            </Show>
+        }
+    });
+    assert_eq!(env.entries(), [("p".into(), EntryState::Loading, 1)]);
+    advance(&env, LOAD).await;
+    assert_eq!(env.entries(), [("p".into(), EntryState::Ready, 0)]);
+
+    show.set(true);
+    until("the preloaded store", || text(&root) == "Doc p").await;
+    assert_eq!(env.loads(), 1);
+    assert_eq!(env.entries(), [("p".into(), EntryState::Ready, 1)]);
+    drop(handle);
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+}
+
+#[wasm_bindgen_test]
+async fn get_reads_the_store_synchronously_inside_suspense() {
+    #[component]
+    fn Sync(env: Env) -> impl IntoView {
+        provide_store_registry(env.registry.clone());
+        let store = use_store(move || env.options("s".to_string()));
+        view! {
+            <Suspense fallback=|| "Loading">
+                {move || match store.get() {
+                    Some(Ok(doc)) => format!("Doc {}", doc.name),
+                    Some(Err(error)) => error.to_string(),
+                    None => "none".to_string(),
+                }}
+            </Suspense>
+        }
+    }
+    let env = Env::new();
+    let root = fresh_root();
+    let app_env = env.clone();
+    let handle = mount_to(root.clone(), move || view! { <Sync env=app_env/> });
+    until("the fallback", || text(&root) == "Loading").await;
+    advance(&env, LOAD).await;
+    until("the store", || text(&root) == "Doc s").await;
+    drop(handle);
+    advance(&env, CACHE).await;
+    assert_eq!(env.entries(), []);
+}
