@@ -89,7 +89,12 @@ impl Bench {
         let mut map = HashMap::new();
         match name {
             "floor" => {
-                map.insert(name.to_string(), Rc::new(Store { id: name.to_string() }));
+                map.insert(
+                    name.to_string(),
+                    Rc::new(Store {
+                        id: name.to_string(),
+                    }),
+                );
             }
             "W1" | "W2" => {
                 holder = Some(registry.retain(&opts));

@@ -24,11 +24,16 @@ mod app {
     pub async fn open(id: String) -> Result<usize, String> {
         let options = StoreOptions::new(id, |ctx: LoadContext<String>| async move {
             ctx.on_dispose(|| ());
-            Ok(Counter { id: ctx.store_id().clone() })
+            Ok(Counter {
+                id: ctx.store_id().clone(),
+            })
         });
         let registry = REGISTRY.with(Clone::clone);
         let guard = registry.retain(&options);
-        let store: Rc<Counter> = registry.get_or_load(&options).await.map_err(|e| e.to_string())?;
+        let store: Rc<Counter> = registry
+            .get_or_load(&options)
+            .await
+            .map_err(|e| e.to_string())?;
         guard.release();
         Ok(store.id.len())
     }
