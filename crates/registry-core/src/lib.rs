@@ -13,7 +13,7 @@
 //!   ([`LoadContext::on_dispose`]) exactly once, and tolerates re-entrant calls.
 //!
 //! Time and tasks come from a [`Runtime`]: the browser's event loop on wasm32, tokio behind
-//! the `tokio` feature, and [`test_util::TestRuntime`] (a virtual clock) behind `test-util`.
+//! the `tokio` feature, and `test_util::TestRuntime` (a virtual clock) behind `test-util`.
 //!
 //! ```
 //! use std::time::Duration;

@@ -120,8 +120,8 @@ where
     E: 'static,
 {
     /// A registry on the platform's runtime: the browser's event loop on wasm32
-    /// ([`BrowserRuntime`](crate::BrowserRuntime)), tokio on native targets with the `tokio`
-    /// feature ([`TokioRuntime`](crate::TokioRuntime), which needs a `LocalSet`).
+    /// (`BrowserRuntime`), tokio on native targets with the `tokio`
+    /// feature (`TokioRuntime`, which needs a `LocalSet`).
     pub fn new(config: RegistryConfig) -> Self {
         #[cfg(target_arch = "wasm32")]
         let runtime = crate::BrowserRuntime;
