@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the workspaces demo and runs the real-browser tests against it (Debian's Chromium,
+# driven by playwright-core under `node --test`). Needs trunk, wasm-bindgen-cli and chromium:
+# scripts/setup.sh installs them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+export DEMO_DIST="$PWD/target/e2e-dist"
+# Trunk checks for its own updates on start: skip it (the network may be closed).
+export TRUNK_SKIP_VERSION_CHECK=true
+
+log "e2e: npm ci"
+(cd e2e && npm ci --no-audit --no-fund --silent)
+
+log "e2e: trunk build (the demo, into $DEMO_DIST)"
+trunk build --dist "$DEMO_DIST"
+
+log "e2e: node --test (headless Chromium)"
+(cd e2e && node --test --test-concurrency=1 tests/)

@@ -1,0 +1,145 @@
+// Shared by the e2e tests and the screenshot script: a static server for the built demo,
+// Debian's Chromium driven by playwright-core, and helpers that wait for what a person sees.
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Where `e2e/run.sh` has Trunk put the built demo (override with DEMO_DIST). */
+export const DIST = resolve(process.env.DEMO_DIST ?? join(here, '..', 'target', 'e2e-dist'));
+
+/** How long to wait for something the demo must show "soon" (boots take 0.8-1.5 s). */
+export const PATIENCE_MS = 15_000;
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * Serves `root` on a free loopback port, like `trunk serve`: files as they are, any other path
+ * (a client-side route such as /w/acme) as index.html. Returns { url, close }.
+ */
+export async function serveDist(root = DIST) {
+  await stat(join(root, 'index.html')).catch(() => {
+    throw new Error(`no built demo in ${root}: run e2e/run.sh (or trunk build --dist ${root})`);
+  });
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    const file = normalize(join(root, path));
+    const inside = file.startsWith(root + sep);
+    let body;
+    let type = MIME['.html'];
+    try {
+      if (!inside || !(await stat(file)).isFile()) throw new Error('not a file');
+      body = await readFile(file);
+      type = MIME[extname(file)] ?? 'application/octet-stream';
+    } catch {
+      body = await readFile(join(root, 'index.html'));
+    }
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/** Launches Debian's Chromium (never a downloaded one): headless, as root, network closed. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Opens the demo at `path` in a fresh context (a fresh registry) and waits for the app to be
+ * mounted. `problems` collects console errors and uncaught exceptions for the test to check.
+ */
+export async function openDemo(browser, baseUrl, path = '/') {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  await page.goto(baseUrl + path);
+  await page.waitForSelector('.shell', { timeout: PATIENCE_MS });
+  return { page, problems, close: () => context.close() };
+}
+
+/** Waits until the text of `selector` is `expected` (a string, trimmed, or a RegExp). */
+export async function waitForText(page, selector, expected, timeout = PATIENCE_MS) {
+  const pattern = expected instanceof RegExp ? { source: expected.source, flags: expected.flags } : null;
+  try {
+    await page.waitForFunction(
+      ({ selector, text, pattern }) => {
+        const node = document.querySelector(selector);
+        if (!node) return false;
+        const actual = node.textContent.trim();
+        return pattern ? new RegExp(pattern.source, pattern.flags).test(actual) : actual === text;
+      },
+      { selector, text: pattern ? null : expected, pattern },
+      { timeout },
+    );
+  } catch (error) {
+    const actual = await page
+      .$eval(selector, (node) => node.textContent.trim())
+      .catch(() => '(no such element)');
+    throw new Error(`waited for ${selector} to read ${expected}, it reads ${JSON.stringify(actual)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The trimmed text of `selector` now. */
+export function textOf(page, selector) {
+  return page.$eval(selector, (node) => node.textContent.trim());
+}
+
+/**
+ * Starts recording whether the loading card ("booting") is ever added to the page, however
+ * briefly; `fallbackFlashes(page)` reads the count. A MutationObserver sees every insertion,
+ * even one removed again before the next frame.
+ */
+export async function watchForFallback(page) {
+  await page.evaluate(() => {
+    window.__fallbacks = 0;
+    window.__fallbackObserver?.disconnect();
+    const isFallback = (node) =>
+      node.nodeType === Node.ELEMENT_NODE &&
+      (node.matches('[data-testid=booting]') || node.querySelector('[data-testid=booting]'));
+    window.__fallbackObserver = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) if (isFallback(node)) window.__fallbacks += 1;
+      }
+    });
+    window.__fallbackObserver.observe(document.body, { childList: true, subtree: true });
+  });
+}
+
+/** How many times the loading card appeared since `watchForFallback(page)`. */
+export function fallbackFlashes(page) {
+  return page.evaluate(() => window.__fallbacks);
+}
