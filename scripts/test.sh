@@ -43,4 +43,9 @@ cargo build --target wasm32-unknown-unknown -p registry-core
 log "registry-core in headless Chromium"
 cargo test --target wasm32-unknown-unknown -p registry-core
 
+# registry-leptos's browser side (src/client.rs, tests/browser.rs) compiles only for wasm32.
+log "registry-leptos: clippy (wasm32), then its components in headless Chromium"
+cargo clippy -p registry-leptos --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo test --target wasm32-unknown-unknown -p registry-leptos
+
 log "all checks passed"
