@@ -9,7 +9,7 @@ use super::Runtime;
 /// Tasks are spawned with [`tokio::task::spawn_local`], so the registry must be used inside a
 /// [`tokio::task::LocalSet`] (or a `LocalRuntime`, or a pinned task of a
 /// `tokio_util::task::LocalPoolHandle`); spawning elsewhere panics inside tokio. Honours
-/// [`tokio::time::pause`].
+/// `tokio::time::pause`.
 #[derive(Clone, Copy, Debug)]
 pub struct TokioRuntime {
     origin: tokio::time::Instant,
