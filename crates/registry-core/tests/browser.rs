@@ -192,16 +192,20 @@ async fn an_unused_store_is_disposed_after_its_cache_time_of_real_time() {
 async fn a_retain_during_the_countdown_keeps_the_store() {
     let registry = registry();
     let probe = Probe::default();
-    let options = probe.options("doc", ms(20), 0);
+    let options = probe.options("doc", ms(100), 0);
 
     let store = registry
         .get_or_load(&options)
         .await
         .expect("the store loads");
     sleep_ms(5).await;
+    assert!(
+        registry.snapshot()[0].disposes_in.is_some(),
+        "the countdown runs when the retain comes"
+    );
     let guard = registry.retain(&options);
-    // Well past the countdown that the retain cancelled.
-    sleep_ms(80).await;
+    // Well past the deadline of the countdown that the retain cancelled.
+    sleep_ms(150).await;
     assert_eq!(probe.disposals(), 0, "disposed while retained");
     let snapshot = registry.snapshot();
     assert_eq!(snapshot.len(), 1);
@@ -215,7 +219,7 @@ async fn a_retain_during_the_countdown_keeps_the_store() {
     let released = now();
     guard.release();
     let disposed_at = poll_until("the store's disposal", || probe.disposals() == 1).await;
-    assert!(disposed_at - released >= ms(20));
+    assert!(disposed_at - released >= ms(100));
     assert!(registry.snapshot().is_empty());
     assert_eq!(probe.loads(), 1);
 }
@@ -224,19 +228,20 @@ async fn a_retain_during_the_countdown_keeps_the_store() {
 async fn a_hit_restarts_the_countdown() {
     let registry = registry();
     let probe = Probe::default();
-    let options = probe.options("doc", ms(40), 0);
+    let options = probe.options("doc", ms(100), 0);
 
     let _store = registry
         .get_or_load(&options)
         .await
         .expect("the store loads");
-    sleep_ms(25).await;
+    sleep_ms(50).await;
     let hit = now();
     assert!(registry.get_or_load(&options).is_ready());
-    assert_eq!(probe.disposals(), 0);
+    assert_eq!(probe.disposals(), 0, "disposed before the hit");
     let disposed_at = poll_until("the store's disposal", || probe.disposals() == 1).await;
+    assert_eq!(probe.loads(), 1, "the hit came after the disposal");
     assert!(
-        disposed_at - hit >= ms(40),
+        disposed_at - hit >= ms(100),
         "disposed {:?} after the hit",
         disposed_at - hit
     );
