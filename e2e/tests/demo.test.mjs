@@ -86,6 +86,9 @@ test('navigating back within the cache time shows the same store at once', async
   await waitForText(page, '[data-testid=todo]:last-child', 'Water the plants');
 
   await page.click(link('garden'));
+  // While garden boots, the page still holds acme.
+  await waitForText(page, cell('garden', 'state'), 'loading');
+  assert.equal(await textOf(page, cell('acme', 'holders')), '1');
   await waitForWorkspace(page, 'Community garden');
   await waitForText(page, '[data-testid=loads-count]', '2');
   // Acme is let go: nothing holds it and its cache time (5 s) counts down.
@@ -125,6 +128,18 @@ test('a store nobody holds is disposed after the cache time, and boots afresh', 
   await waitForWorkspace(page, 'Acme Corp');
   assert.equal(await textOf(page, '[data-testid=boot-number]'), 'boot #2');
   assert.equal(await textOf(page, '[data-testid=loads-count]'), '3');
+});
+
+test('with a cache time of 0 a store is disposed as soon as the page leaves it', async () => {
+  const page = await open('/');
+  await page.selectOption('[data-testid=cache-time]', '0');
+  await page.click(link('acme'));
+  await waitForWorkspace(page, 'Acme Corp');
+  await page.click('.topbar a');
+  await page.waitForSelector('[data-testid=home]');
+  await waitForText(page, '[data-testid=disposals-count]', '1');
+  await waitForText(page, '[data-testid=entries-count]', '0');
+  assert.equal(await page.locator(row('acme')).count(), 0);
 });
 
 test('hovering a link boots its workspace before the click', async () => {

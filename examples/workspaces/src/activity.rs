@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::workspace::LoadError;
 
 /// How many lines the activity log keeps.
-const LOG_LINES: usize = 8;
+const LOG_LINES: usize = 12;
 
 /// What kind of thing happened, for the log's colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
