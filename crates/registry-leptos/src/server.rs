@@ -10,17 +10,26 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
-use leptos::prelude::use_context;
-use leptos::reactive::computed::suspense::LocalResourceNotifier;
+use leptos::prelude::{Owner, use_context};
+use leptos::reactive::computed::suspense::{LocalResourceNotifier, SuspenseContext};
 use registry_core::{RegistryConfig, Runtime, StoreRegistry};
 
 /// Tells the nearest `<Suspense>` that it reads a browser-only value, as a `LocalResource`
 /// does: the Suspense then renders its fallback instead of waiting (which would hang the
 /// response), and marks its chunk so that the browser starts from the fallback when it
 /// hydrates. Outside any Suspense there is nothing to tell.
+///
+/// It also keeps a Suspense task open until the reading owner is cleaned up (the end of the
+/// request), as a pending `LocalResource` does: otherwise the Suspense would see no pending
+/// task and race "render the children" against "render the fallback", and a synchronous read
+/// could put the children, without the store, into the page.
 pub(crate) fn notify_browser_only() {
     if let Some(mut notifier) = use_context::<LocalResourceNotifier>() {
         notifier.notify();
+    }
+    if let Some(suspense) = use_context::<SuspenseContext>() {
+        let task = suspense.task_id();
+        Owner::on_cleanup(move || drop(task));
     }
 }
 

@@ -22,6 +22,9 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/hydrate_app.rs"]
+mod hydrate_app;
+
 const LOAD: Duration = Duration::from_millis(100);
 const SLOW_LOAD: Duration = Duration::from_secs(10);
 const CACHE: Duration = Duration::from_secs(1);
@@ -503,4 +506,70 @@ async fn get_reads_the_store_synchronously_inside_suspense() {
     drop(handle);
     advance(&env, CACHE).await;
     assert_eq!(env.entries(), []);
+}
+
+/// What the server renders for `HydrateApp`: `ssr.rs` checks that it still does.
+const HYDRATE_HTML: &str = include_str!("support/hydrate.html");
+
+#[wasm_bindgen_test]
+async fn hydration_keeps_the_servers_fallback_then_shows_a_store_that_was_already_loaded() {
+    use hydrate_app::{HydrateApp, Page, PageError};
+    use leptos::wasm_bindgen::JsValue;
+
+    // What the server's hydration script defines: both Suspense chunks (ids 0 and 1) were sent
+    // as their fallback.
+    let global = js_sys::global();
+    let incomplete = js_sys::Array::of2(&JsValue::from_f64(0.0), &JsValue::from_f64(1.0));
+    for (name, value) in [
+        ("__INCOMPLETE_CHUNKS", incomplete),
+        ("__RESOLVED_RESOURCES", js_sys::Array::new()),
+        ("__SERIALIZED_ERRORS", js_sys::Array::new()),
+    ] {
+        js_sys::Reflect::set(&global, &JsValue::from_str(name), &value).expect("set a global");
+    }
+
+    // The store is loaded before hydration (ready on its first poll): the first, hydrating
+    // render must still show the fallback the server sent.
+    let rt = TestRuntime::new();
+    let registry = StoreRegistry::<String, Page, PageError>::with_runtime(
+        RegistryConfig::default().with_default_unused_cache_time(CACHE),
+        rt.clone(),
+    );
+    let loads = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&loads);
+    let options = StoreOptions::new("h".to_string(), move |ctx: LoadContext<String>| {
+        counter.set(counter.get() + 1);
+        let name = ctx.store_id().clone();
+        async move { Ok(Page { name }) }
+    });
+    drop(registry.preload(&options));
+    assert_eq!(registry.snapshot()[0].state, EntryState::Ready);
+
+    let root = fresh_root();
+    root.set_inner_html(HYDRATE_HTML.trim_end());
+    let server_node = root
+        .query_selector("p")
+        .ok()
+        .flatten()
+        .expect("the server's <p>");
+
+    let app_registry = registry.clone();
+    let handle = leptos::mount::hydrate_from(root.clone(), move || {
+        view! { <HydrateApp registry=app_registry options/> }
+    });
+    // No mismatch (tachys panics on one): the server's nodes are adopted as they are.
+    assert_eq!(text(&root), "Loading ALoading B");
+    let first = root.query_selector("p").ok().flatten().expect("a <p>");
+    assert!(first.is_same_node(Some(&server_node)));
+
+    until("both readers showing the store", || {
+        text(&root) == "Await hGet h"
+    })
+    .await;
+    assert_eq!(loads.get(), 1);
+    assert_eq!(registry.snapshot()[0].holders, 2);
+
+    drop(handle);
+    rt.advance(CACHE);
+    assert!(registry.snapshot().is_empty());
 }

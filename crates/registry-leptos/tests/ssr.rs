@@ -11,6 +11,9 @@ use leptos::prelude::*;
 use registry_core::{
     LoadContext, Lookup, RegistryConfig, RegistryError, StoreOptions, StoreRegistry,
 };
+#[path = "support/hydrate_app.rs"]
+mod hydrate_app;
+
 use registry_leptos::{
     StoreFuture, StoreResource, provide_store_registry, use_store, use_store_registry,
 };
@@ -190,9 +193,15 @@ fn synchronous_reads_render_the_fallback_in_every_mode() {
             .to_html()
             .contains("<p>Loading…</p>")
     );
-    for out_of_order in [false, true] {
-        let html = stream(view! { <App sync=true/> }, out_of_order);
-        assert!(html.contains("<p>Loading…</p>"), "{html}");
+    // The Suspense races its tasks against the browser-only notice: render many times so a
+    // lost race shows.
+    for _ in 0..200 {
+        for out_of_order in [false, true] {
+            let owner = ssr_owner();
+            let html = stream(view! { <App sync=true/> }, out_of_order);
+            assert!(html.contains("<p>Loading…</p>"), "{html}");
+            owner.unset();
+        }
     }
     assert_eq!(loads(), 0);
 }
@@ -291,4 +300,29 @@ fn handles_and_futures_are_send_sync_and_copy() {
     send::<StoreFuture<Todos, TodoError>>();
     // `Rc` stores are fine: the handle never holds one across threads.
     send_sync_copy::<StoreResource<Rc<Cell<u8>>, TodoError>>();
+}
+
+/// What the server sends for `HydrateApp` (the `<body>` part), and the chunks it marks
+/// incomplete: `browser.rs` hydrates exactly this.
+const HYDRATE_HTML: &str = include_str!("support/hydrate.html");
+const HYDRATE_INCOMPLETE: &str = "__INCOMPLETE_CHUNKS=[0,1,]";
+
+#[test]
+fn the_server_renders_what_the_hydration_test_hydrates() {
+    use hydrate_app::{HydrateApp, Page, PageError};
+    let context = Arc::new(hydration_context::SsrSharedContext::new());
+    let owner = Owner::new_root(Some(
+        Arc::clone(&context) as Arc<dyn hydration_context::SharedContext + Send + Sync>
+    ));
+    owner.set();
+    let registry = StoreRegistry::<String, Page, PageError>::new(RegistryConfig::default());
+    let options = StoreOptions::new("h".to_string(), |_: LoadContext<String>| async {
+        Ok(Page {
+            name: "h".to_string(),
+        })
+    });
+    let html = stream(view! { <HydrateApp registry options/> }, false);
+    assert_eq!(html, HYDRATE_HTML.trim_end());
+    assert_eq!(incomplete_chunks(&context), HYDRATE_INCOMPLETE);
+    owner.unset();
 }
