@@ -9,7 +9,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Browser tests (`cargo test --target wasm32-unknown-unknown ...`) run through
 # wasm-bindgen-test-runner in headless Chromium. The runner reads `webdriver.json` from its
 # working directory, which cargo sets to each crate's own directory: point it at the one file at
-# the workspace root (Chromium's flags for root, no GPU and a closed network) for every crate.
+# the workspace root (Chromium's flags for root, no GPU and a closed network) for every crate
+# (.cargo/config.toml does the same for `cargo test` run by hand).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER:-wasm-bindgen-test-runner}"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="${WASM_BINDGEN_TEST_WEBDRIVER_JSON:-$PWD/webdriver.json}"
