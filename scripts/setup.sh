@@ -79,4 +79,13 @@ if ! wb_installed; then
   wb_installed || die "wasm-bindgen-cli $wb_version is not on PATH after installing it"
 fi
 
+# --- Step: Trunk, which builds and serves the workspaces demo (scripts/demo.sh, e2e/run.sh) ---
+trunk_version=0.21.14
+trunk_installed() { [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$trunk_version" ]; }
+if ! trunk_installed; then
+  log "trunk $trunk_version (built from source once: several minutes)"
+  cargo install --locked trunk --version "=$trunk_version"
+  trunk_installed || die "trunk $trunk_version is not on PATH after installing it"
+fi
+
 log "set up: rust $toolchain, chromium $(browser_version), wasm-bindgen $wb_version"

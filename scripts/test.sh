@@ -49,4 +49,7 @@ log "registry-leptos: clippy (wasm32), then its components in headless Chromium"
 cargo clippy -p registry-leptos --all-targets --target wasm32-unknown-unknown -- -D warnings
 cargo test --target wasm32-unknown-unknown -p registry-leptos
 
+log "workspaces demo in headless Chromium (e2e: trunk build, node --test)"
+bash e2e/run.sh
+
 log "all checks passed"
