@@ -74,14 +74,18 @@ export function launchChromium() {
 
 /**
  * Opens the demo at `path` in a fresh context (a fresh registry) and waits for the app to be
- * mounted. `problems` collects console errors and uncaught exceptions for the test to check.
+ * mounted. `problems` collects console errors and warnings and uncaught exceptions, for the
+ * test to check.
  */
 export async function openDemo(browser, baseUrl, path = '/') {
   const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
   const page = await context.newPage();
   const problems = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
+    // Leptos reports misuse (e.g. a signal read outside a reactive context) as warnings.
+    if (message.type() === 'error' || message.type() === 'warning') {
+      problems.push(`console.${message.type()}: ${message.text()}`);
+    }
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   await page.goto(baseUrl + path);

@@ -86,7 +86,8 @@ test('navigating back within the cache time shows the same store at once', async
   await waitForText(page, '[data-testid=todo]:last-child', 'Water the plants');
 
   await page.click(link('garden'));
-  // While garden boots, the page still holds acme.
+  // While garden boots, its loading card shows and the page still holds acme.
+  await waitForText(page, '[data-testid=booting]', /Booting Community garden/);
   await waitForText(page, cell('garden', 'state'), 'loading');
   assert.equal(await textOf(page, cell('acme', 'holders')), '1');
   await waitForWorkspace(page, 'Community garden');

@@ -27,8 +27,9 @@ pub fn WorkspacePage() -> impl IntoView {
 
     // Drops the cached failure and boots again (the view suspends meanwhile).
     let retry = move || {
-        if store.retry() {
-            activity.record_retry(&id.get_untracked());
+        activity.record_retry(&id.get_untracked());
+        if !store.retry() {
+            tracing::debug!("nothing to retry: the store on screen did not fail");
         }
     };
 
@@ -44,7 +45,7 @@ pub fn WorkspacePage() -> impl IntoView {
     };
 
     view! {
-        <Suspense fallback=move || view! { <Booting id=id.get()/> }>
+        <Suspense fallback=move || view! { <Booting id/> }>
             <ErrorBoundary fallback=move |errors| view! { <LoadFailed errors retry/> }>
                 {shown}
             </ErrorBoundary>
@@ -52,10 +53,13 @@ pub fn WorkspacePage() -> impl IntoView {
     }
 }
 
-/// The loading card, while a workspace boots.
+/// The loading card, while the workspace `id` names boots.
 #[component]
-fn Booting(id: String) -> impl IntoView {
-    let name = find_workspace(&id).map_or(id.clone(), |info| info.name.to_string());
+fn Booting(id: Memo<String>) -> impl IntoView {
+    let name = move || {
+        let id = id.get();
+        find_workspace(&id).map_or(id.clone(), |info| info.name.to_string())
+    };
     view! {
         <section class="card" data-testid="booting">
             <div class="booting">

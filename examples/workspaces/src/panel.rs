@@ -1,8 +1,9 @@
 //! The registry panel: counters of boots and disposals, the live snapshot (id, state, holders,
 //! countdown to disposal) and a log of what happened.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
-use registry_core::EntrySnapshot;
 
 use crate::activity::Activity;
 use crate::live::{LiveSnapshot, state_name};
@@ -81,7 +82,7 @@ fn SnapshotRow(store_id: String) -> impl IntoView {
     let disposes_in = move || {
         entry
             .get()
-            .map(|entry| countdown(&entry))
+            .map(|entry| countdown(entry.holders, entry.disposes_in))
             .unwrap_or_default()
     };
     view! {
@@ -94,12 +95,32 @@ fn SnapshotRow(store_id: String) -> impl IntoView {
     }
 }
 
-/// What the "disposes in" cell says of `entry`.
-fn countdown(entry: &EntrySnapshot<String>) -> String {
-    match entry.disposes_in {
+/// What the "disposes in" cell says of an entry with `holders` and `disposes_in`.
+fn countdown(holders: usize, disposes_in: Option<Duration>) -> String {
+    match disposes_in {
         Some(left) => format!("{:.1} s", left.as_secs_f64()),
-        None if entry.holders > 0 => "held".to_string(),
+        None if holders > 0 => "held".to_string(),
         // Idle without a countdown: its cache time is infinite.
         None => "never".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_countdown_reads_in_tenths_of_a_second() {
+        assert_eq!(countdown(0, Some(Duration::from_millis(4_260))), "4.3 s");
+    }
+
+    #[test]
+    fn a_held_entry_has_no_countdown() {
+        assert_eq!(countdown(2, None), "held");
+    }
+
+    #[test]
+    fn an_idle_entry_without_countdown_is_never_disposed() {
+        assert_eq!(countdown(0, None), "never");
     }
 }

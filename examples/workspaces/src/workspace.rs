@@ -213,3 +213,57 @@ pub fn workspace_options(
     })
     .unused_cache_time(cache_time)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalog_workspace_is_found_by_its_id() {
+        for info in CATALOG {
+            assert_eq!(find_workspace(info.id), Some(info));
+        }
+        assert_eq!(find_workspace("nope"), None);
+    }
+
+    #[test]
+    fn added_todos_get_fresh_ids_and_start_open() {
+        let todos = TodoList::new(&["a", "b"]);
+        todos.add("c".to_string());
+        let items = todos.items();
+        assert_eq!(
+            items.iter().map(|todo| todo.id).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert_eq!(items[2].title, "c");
+        assert_eq!(todos.open_count(), 3);
+    }
+
+    #[test]
+    fn toggling_a_todo_flips_only_that_todo() {
+        let todos = TodoList::new(&["a", "b"]);
+        todos.toggle(1);
+        assert_eq!(
+            todos
+                .items()
+                .iter()
+                .map(|todo| todo.done)
+                .collect::<Vec<_>>(),
+            [false, true]
+        );
+        todos.toggle(1);
+        assert_eq!(todos.open_count(), 2);
+    }
+
+    #[test]
+    fn load_errors_read_as_sentences() {
+        let error = LoadError::SyncUnreachable {
+            name: "Flaky sync",
+            boot_number: 1,
+        };
+        assert_eq!(
+            error.to_string(),
+            "the sync server did not answer while booting Flaky sync (boot #1)"
+        );
+    }
+}
