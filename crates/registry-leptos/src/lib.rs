@@ -73,6 +73,11 @@
 //!   `std::error::Error`, so with `E: Error + Send + Sync + 'static` it converts into
 //!   `leptos::error::Error` through Leptos's blanket `From`.
 //! - A retry is [`StoreResource::retry`] (invalidate + reload), called from the fallback.
+//! - Leptos 0.8's `Suspend` always waits one tick, even for a ready future: under
+//!   `<Suspense>`, a remount or a navigation back to a cached store flashes the fallback for a
+//!   frame when the store is awaited in a `Suspend`. Read it with [`StoreResource::get`]
+//!   (`{move || store.get().map(|result| result.map(|todos| view! { .. }))}`) for a synchronous
+//!   render, or keep the `Suspend` under `<Transition>` as above.
 //!
 //! # Server-side rendering
 //!

@@ -28,9 +28,13 @@ type Read<S, E> = (Option<Outcome<S, E>>, bool);
 ///
 /// - `store.await` (it is [`IntoFuture`], `Send`) resolves to `Result<Rc<S>, RegistryError<E>>`
 ///   once the store the options name is ready; read inside a `Suspend`, it re-runs the view
-///   when the options switch to another store. A store that is already loaded is ready on the
-///   first poll: no fallback flash.
-/// - [`get`](Self::get) reads it synchronously and reactively.
+///   when the options switch to another store. The future of a loaded store is ready on its
+///   first poll, but Leptos 0.8's `Suspend` still spawns a task and waits one tick before it
+///   renders, so under `<Suspense>` a switch back to a cached store shows the fallback for one
+///   frame (under `<Transition>` the old view stays instead).
+/// - [`get`](Self::get) reads it synchronously and reactively: inside `<Suspense>` it suspends
+///   while the store loads and renders a cached store in the same tick. **Use `get` where a
+///   remount or a navigation back must not flash the fallback** (the demo app does).
 /// - [`retry`](Self::retry) drops a cached failure and loads the store again (for an
 ///   `ErrorBoundary` fallback).
 ///
@@ -71,7 +75,8 @@ impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
 /// - On a switch, the store on screen stays retained (and on screen under a `<Transition>`)
 ///   until the next one is ready; then it is released. Switching back to it before then simply
 ///   abandons the switch. No load is repeated: loads are the registry's, shared by id.
-/// - A store that is already loaded is shown synchronously (no Suspense fallback).
+/// - A store that is already loaded is shown synchronously, with no Suspense fallback, when it
+///   is read with [`StoreResource::get`] (a `Suspend` waits one tick, see [`StoreResource`]).
 /// - A load that fails reaches the nearest `ErrorBoundary` when the `Result` is rendered
 ///   (`RegistryError<E>` converts into `leptos::error::Error` when `E: Error + Send + Sync`);
 ///   [`StoreResource::retry`] loads again.
