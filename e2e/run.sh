@@ -24,4 +24,4 @@ log "e2e: trunk build (the demo, into $DEMO_DIST)"
 trunk build --dist "$DEMO_DIST"
 
 log "e2e: node --test (headless Chromium)"
-(cd e2e && node --test --test-concurrency=1 --test-reporter=spec tests/)
+(cd e2e && node --test --test-concurrency=1 --test-reporter=spec tests/*.test.mjs)

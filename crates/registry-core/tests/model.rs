@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Model-based test of [`StoreRegistry`]: random operation sequences checked, after every
 //! step, against a small reference model.
 //!
@@ -51,6 +50,7 @@
 //!   sleep longer than [`MAX_SLEEP`], no leaked task (none at all once disposed).
 //!
 //! Failing cases are printed with the steps up to the failure; proptest shrinks them first.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
