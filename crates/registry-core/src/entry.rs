@@ -71,22 +71,23 @@ impl<K, S, E> Entry<K, S, E> {
     /// Ends the entry: returns everything that must be dropped, woken or run once the
     /// registry's borrow is released.
     pub(crate) fn end(self, registry_disposed: bool) -> Ended<S, E> {
-        let (settled, store) = match self.stage {
+        let settled = match &self.stage {
             Stage::Loading(load) => {
                 let error = if registry_disposed {
                     RegistryError::Disposed
                 } else {
                     RegistryError::Cancelled
                 };
-                (Some(load.settle(Err(error))), None)
+                Some(load.settle(Err(error)))
             }
-            Stage::Ready(store) => (None, Some(store)),
-            Stage::Failed(_) => (None, None),
+            Stage::Ready(_) | Stage::Failed(_) => None,
         };
         Ended {
             settled,
             hooks: self.hooks,
-            store,
+            // The store, the cached failure (its `E` may have a `Drop` that calls back) and the
+            // load are dropped by `finish`, outside the borrow.
+            stage: self.stage,
         }
     }
 }
@@ -95,7 +96,7 @@ impl<K, S, E> Entry<K, S, E> {
 pub(crate) struct Ended<S, E> {
     settled: Option<Settled<S, E>>,
     hooks: Option<Rc<Hooks>>,
-    store: Option<Rc<S>>,
+    stage: Stage<S, E>,
 }
 
 impl<S, E> Ended<S, E> {
@@ -108,6 +109,6 @@ impl<S, E> Ended<S, E> {
         if let Some(hooks) = self.hooks {
             hooks.end();
         }
-        drop(self.store);
+        drop(self.stage);
     }
 }

@@ -46,8 +46,18 @@ use crate::{
 ///
 /// # Re-entrancy
 ///
-/// Loaders, `on_dispose` callbacks, wakers and a store's `Drop` may call back into the registry:
-/// it never calls out while it holds a borrow of its state.
+/// Loaders, `on_dispose` callbacks, wakers, and the `Drop` of a store or of a loader's error may
+/// call back into the registry: it never calls them while it holds a borrow of its state. (The
+/// id type's `Clone`, `Hash`, `Eq` and `Drop`, and [`Runtime::now`], do run under the borrow and
+/// must not call back.)
+///
+/// # Keeping the registry alive
+///
+/// A store, a pending loader or an `on_dispose` callback that owns a clone of the
+/// `StoreRegistry` keeps the registry alive through its own entry (an `Rc` cycle): with
+/// [`CacheTime::Infinite`](crate::CacheTime::Infinite) that entry never ends, so dropping the
+/// app's handles does not dispose the registry. Call [`dispose`](Self::dispose) explicitly in
+/// that case, or keep the registry out of stores and callbacks.
 ///
 /// # Example
 ///
@@ -452,7 +462,19 @@ where
         let inline =
             Pin::new(&mut task).poll(&mut Context::from_waker(futures::task::noop_waker_ref()));
         if inline.is_pending() {
-            self.runtime.spawn_local(Box::pin(task));
+            let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.runtime.spawn_local(Box::pin(task));
+            }));
+            if let Err(panic) = spawned {
+                // Nothing would ever drive this load (e.g. tokio outside a `LocalSet`): end the
+                // entry, so that its waiters are told and the next call tries again, then let
+                // the runtime's panic go on.
+                let ended = self.inner.borrow_mut().remove(key);
+                if let Some(ended) = ended {
+                    ended.finish();
+                }
+                std::panic::resume_unwind(panic);
+            }
         }
     }
 
@@ -505,15 +527,27 @@ where
             !std::mem::replace(&mut inner.timer_started, true)
         };
         if start {
-            let task = timer::run(
-                Rc::downgrade(self),
-                Rc::clone(&self.signal),
-                Rc::clone(&self.runtime),
-            );
-            self.runtime.spawn_local(Box::pin(task));
+            let task = timer::run(Rc::downgrade(self), Rc::clone(&self.signal));
+            let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.runtime.spawn_local(Box::pin(task));
+            }));
+            if let Err(panic) = spawned {
+                // No timer task runs: the next countdown tries to start one again.
+                let mut inner = self.inner.borrow_mut();
+                inner.timer_started = false;
+                inner.armed = None;
+                drop(inner);
+                std::panic::resume_unwind(panic);
+            }
         } else {
             self.signal.notify();
         }
+    }
+
+    /// A sleep on the registry's runtime (for the timer task, which holds the registry only
+    /// weakly and so keeps no runtime alive either).
+    pub(crate) fn sleep(&self, duration: Duration) -> futures::future::LocalBoxFuture<'static, ()> {
+        self.runtime.sleep(duration)
     }
 
     /// Called by the timer task: ends every entry whose countdown is over, and says how long

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::future::{Either, select};
 
 use crate::registry::Shared;
-use crate::runtime::{MAX_SLEEP, Runtime};
+use crate::runtime::MAX_SLEEP;
 
 /// Wakes the timer task: an earlier deadline appeared, or the registry was disposed.
 #[derive(Default)]
@@ -58,31 +58,31 @@ pub(crate) enum Next {
     Wait(Duration),
 }
 
-/// The timer task. Holds the registry weakly: it never keeps a dropped registry alive.
-pub(crate) async fn run<K, S, E>(
-    registry: Weak<Shared<K, S, E>>,
-    signal: Rc<TimerSignal>,
-    runtime: Rc<dyn Runtime>,
-) where
+/// The timer task. Holds the registry weakly: it never keeps a dropped registry (nor, through
+/// it, the runtime) alive.
+pub(crate) async fn run<K, S, E>(registry: Weak<Shared<K, S, E>>, signal: Rc<TimerSignal>)
+where
     K: Eq + std::hash::Hash + Clone + std::fmt::Debug + 'static,
     S: 'static,
     E: 'static,
 {
     loop {
-        let next = match registry.upgrade() {
-            Some(shared) => shared.expire_due(),
-            None => Next::Stop,
+        let (next, sleep) = match registry.upgrade() {
+            Some(shared) => match shared.expire_due() {
+                Next::Wait(wait) => (Next::Wait(wait), Some(shared.sleep(wait.min(MAX_SLEEP)))),
+                next => (next, None),
+            },
+            None => (Next::Stop, None),
         };
-        match next {
-            Next::Stop => return,
-            Next::Idle => signal.notified().await,
-            Next::Wait(wait) => {
-                let sleep = runtime.sleep(wait.min(MAX_SLEEP));
+        match (next, sleep) {
+            (Next::Stop, _) => return,
+            (_, Some(sleep)) => {
                 if let Either::Right(((), sleep)) = select(sleep, signal.notified()).await {
                     // Cancel the platform timer before arming another one.
                     drop(sleep);
                 }
             }
+            (_, None) => signal.notified().await,
         }
     }
 }

@@ -1684,3 +1684,62 @@ fn a_store_drop_may_call_back_into_the_registry() {
     );
     assert_eq!(loads.get(), 2);
 }
+
+/// A loader error whose `Drop` reads the registry (found by review: the cached failure used to
+/// be dropped while the registry's state was borrowed).
+struct ErrorThatReadsTheRegistry {
+    registry:
+        Rc<RefCell<Option<registry_core::StoreRegistry<String, u32, ErrorThatReadsTheRegistry>>>>,
+    reads: Rc<Cell<usize>>,
+}
+
+impl Drop for ErrorThatReadsTheRegistry {
+    fn drop(&mut self) {
+        if let Some(registry) = self.registry.borrow().as_ref() {
+            let _ = registry.snapshot();
+            self.reads.set(self.reads.get() + 1);
+        }
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_cached_failure_is_dropped_outside_the_registry_borrow() {
+    let rt = TestRuntime::new();
+    let slot = Rc::new(RefCell::new(None));
+    let reads = Rc::new(Cell::new(0));
+    let registry: registry_core::StoreRegistry<String, u32, ErrorThatReadsTheRegistry> =
+        registry_core::StoreRegistry::with_runtime(
+            registry_core::RegistryConfig::default(),
+            rt.clone(),
+        );
+    *slot.borrow_mut() = Some(registry.clone());
+    let (error_slot, error_reads) = (Rc::clone(&slot), Rc::clone(&reads));
+    let options = registry_core::StoreOptions::new("a".to_string(), move |_ctx| {
+        let error = ErrorThatReadsTheRegistry {
+            registry: Rc::clone(&error_slot),
+            reads: Rc::clone(&error_reads),
+        };
+        async move { Err::<u32, _>(error) }
+    })
+    .unused_cache_time(Duration::from_secs(1));
+
+    // The failure is cached, then its entry expires: the error is dropped by the timer task.
+    assert!(matches!(
+        registry.get_or_load(&options),
+        registry_core::Lookup::Ready(Err(RegistryError::Load(_)))
+    ));
+    rt.advance(Duration::from_secs(2));
+    assert!(registry.snapshot().is_empty());
+    assert_eq!(
+        reads.get(),
+        1,
+        "the error's Drop ran once and could read the registry"
+    );
+
+    // The same through invalidate.
+    let _ = registry.get_or_load(&options);
+    assert!(registry.invalidate("a"));
+    assert_eq!(reads.get(), 2);
+    slot.borrow_mut().take();
+}

@@ -164,3 +164,51 @@ fn a_panicking_on_dispose_callback_registered_after_the_entry_ended_does_not_unw
     let _again = ready_store(registry.get_or_load(&options));
     assert_eq!(live_entry(&registry, "a").state, EntryState::Ready);
 }
+
+/// A runtime whose `spawn_local` panics, as tokio's does outside a `LocalSet`.
+struct NoSpawnRuntime(TestRuntime);
+
+impl registry_core::Runtime for NoSpawnRuntime {
+    fn spawn_local(&self, _task: futures::future::LocalBoxFuture<'static, ()>) {
+        panic!("spawn_local called from outside of a task::LocalSet");
+    }
+    fn sleep(&self, duration: std::time::Duration) -> futures::future::LocalBoxFuture<'static, ()> {
+        self.0.sleep(duration)
+    }
+    fn now(&self) -> std::time::Duration {
+        self.0.now()
+    }
+}
+
+#[test]
+fn a_runtime_that_cannot_spawn_leaves_no_stuck_entry() {
+    let rt = TestRuntime::new();
+    let registry: registry_core::StoreRegistry<String, TestStore, TestError> =
+        registry_core::StoreRegistry::with_runtime(
+            registry_core::RegistryConfig::default(),
+            NoSpawnRuntime(rt.clone()),
+        );
+    let loader = TestLoader::new(&rt).delayed(secs(1));
+    let options = loader.options("a");
+
+    // The load needs a task: the runtime's panic goes on, and the entry is gone.
+    let spawn =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| registry.retain(&options)));
+    assert!(spawn.is_err());
+    assert!(registry.snapshot().is_empty(), "no entry stuck in Loading");
+    assert_eq!((loader.loads(), loader.disposals()), (1, 1));
+
+    // A loader that is ready at once needs no task, but its countdown needs the timer task:
+    // that spawn fails too, and the next countdown tries again instead of never firing.
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = registry.get_or_load(&TestLoader::new(&rt).options_with("b", ms(10)));
+    }));
+    assert!(first.is_err());
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = registry.get_or_load(&TestLoader::new(&rt).options_with("c", ms(10)));
+    }));
+    assert!(
+        again.is_err(),
+        "the timer task is spawned again, not assumed running"
+    );
+}

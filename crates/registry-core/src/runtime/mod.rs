@@ -29,6 +29,10 @@ pub const MAX_SLEEP: Duration = Duration::from_millis(i32::MAX as u64);
 /// `TokioRuntime` (feature `tokio`), and `test_util::TestRuntime` (feature `test-util`).
 ///
 /// A runtime never needs `Send`: the registry is single-threaded.
+///
+/// The registry may call [`now`](Self::now) while it holds a borrow of its state, so an
+/// implementation must not call back into the registry from its methods (none of the provided
+/// ones does).
 pub trait Runtime {
     /// Runs `task` to completion on the current thread, concurrently with the caller.
     fn spawn_local(&self, task: LocalBoxFuture<'static, ()>);
