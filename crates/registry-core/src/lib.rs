@@ -61,7 +61,7 @@ pub use guard::RetainGuard;
 pub use load::LoadFuture;
 pub use lookup::{Lookup, Preload};
 pub use options::StoreOptions;
-pub use registry::StoreRegistry;
+pub use registry::{StoreRegistry, WeakStoreRegistry};
 #[cfg(target_arch = "wasm32")]
 pub use runtime::BrowserRuntime;
 #[cfg(all(feature = "tokio", not(target_arch = "wasm32")))]

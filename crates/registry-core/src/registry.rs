@@ -56,8 +56,9 @@ use crate::{
 /// A store, a pending loader or an `on_dispose` callback that owns a clone of the
 /// `StoreRegistry` keeps the registry alive through its own entry (an `Rc` cycle): with
 /// [`CacheTime::Infinite`](crate::CacheTime::Infinite) that entry never ends, so dropping the
-/// app's handles does not dispose the registry. Call [`dispose`](Self::dispose) explicitly in
-/// that case, or keep the registry out of stores and callbacks.
+/// app's handles does not dispose the registry. Give stores and callbacks a
+/// [`WeakStoreRegistry`] ([`downgrade`](Self::downgrade)) instead, or call
+/// [`dispose`](Self::dispose) explicitly.
 ///
 /// # Example
 ///
@@ -260,6 +261,55 @@ where
     /// The settings this registry was made with.
     pub fn config(&self) -> &RegistryConfig {
         &self.shared.config
+    }
+
+    /// A handle that does not keep the registry alive: for stores, loaders and `on_dispose`
+    /// callbacks that call back into the registry (an owned handle there would form an `Rc`
+    /// cycle through the registry's own entry).
+    ///
+    /// ```
+    /// use registry_core::{RegistryConfig, StoreRegistry, test_util::TestRuntime};
+    ///
+    /// let registry: StoreRegistry<String, u32, std::io::Error> =
+    ///     StoreRegistry::with_runtime(RegistryConfig::default(), TestRuntime::new());
+    /// let weak = registry.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(registry);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakStoreRegistry<K, S, E> {
+        WeakStoreRegistry {
+            shared: Rc::downgrade(&self.shared),
+        }
+    }
+}
+
+/// A weak handle to a [`StoreRegistry`], from [`StoreRegistry::downgrade`]: it does not keep
+/// the registry alive.
+pub struct WeakStoreRegistry<K, S, E> {
+    shared: Weak<Shared<K, S, E>>,
+}
+
+impl<K, S, E> WeakStoreRegistry<K, S, E> {
+    /// The registry, unless every [`StoreRegistry`] handle to it was dropped.
+    pub fn upgrade(&self) -> Option<StoreRegistry<K, S, E>> {
+        self.shared.upgrade().map(|shared| StoreRegistry { shared })
+    }
+}
+
+impl<K, S, E> Clone for WeakStoreRegistry<K, S, E> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Weak::clone(&self.shared),
+        }
+    }
+}
+
+impl<K, S, E> fmt::Debug for WeakStoreRegistry<K, S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakStoreRegistry")
+            .field("alive", &(self.shared.strong_count() > 0))
+            .finish()
     }
 }
 

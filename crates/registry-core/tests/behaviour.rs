@@ -1743,3 +1743,45 @@ fn a_cached_failure_is_dropped_outside_the_registry_borrow() {
     assert_eq!(reads.get(), 2);
     slot.borrow_mut().take();
 }
+
+/// A store that keeps a way back to its registry, weakly.
+struct DocWithRegistry {
+    registry: registry_core::WeakStoreRegistry<String, DocWithRegistry, String>,
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_store_holding_a_weak_registry_handle_does_not_keep_the_registry_alive() {
+    let rt = TestRuntime::new();
+    let disposals = Rc::new(Cell::new(0));
+    let registry: registry_core::StoreRegistry<String, DocWithRegistry, String> =
+        registry_core::StoreRegistry::with_runtime(
+            registry_core::RegistryConfig::default(),
+            rt.clone(),
+        );
+    let weak = registry.downgrade();
+    let (handle, counter) = (weak.clone(), Rc::clone(&disposals));
+    let options =
+        registry_core::StoreOptions::new("a".to_string(), move |ctx: LoadContext<String>| {
+            let (registry, counter) = (handle.clone(), Rc::clone(&counter));
+            async move {
+                ctx.on_dispose(move || counter.set(counter.get() + 1));
+                Ok(DocWithRegistry { registry })
+            }
+        })
+        .unused_cache_time(CacheTime::Infinite);
+
+    let store = match registry.get_or_load(&options) {
+        registry_core::Lookup::Ready(Ok(store)) => store,
+        other => panic!("expected a loaded store, got {other:?}"),
+    };
+    assert!(store.registry.upgrade().is_some());
+    drop(store);
+    drop(registry);
+    assert_eq!(
+        disposals.get(),
+        1,
+        "dropping the last strong handle disposed the entry"
+    );
+    assert!(weak.upgrade().is_none());
+}
