@@ -512,19 +512,14 @@ where
         let inline =
             Pin::new(&mut task).poll(&mut Context::from_waker(futures::task::noop_waker_ref()));
         if inline.is_pending() {
-            let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.runtime.spawn_local(Box::pin(task));
-            }));
-            if let Err(panic) = spawned {
-                // Nothing would ever drive this load (e.g. tokio outside a `LocalSet`): end the
-                // entry, so that its waiters are told and the next call tries again, then let
-                // the runtime's panic go on.
+            self.spawn_or_recover(Box::pin(task), || {
+                // Nothing would ever drive this load: end the entry, so that its waiters are
+                // told and the next call tries again.
                 let ended = self.inner.borrow_mut().remove(key);
                 if let Some(ended) = ended {
                     ended.finish();
                 }
-                std::panic::resume_unwind(panic);
-            }
+            });
         }
     }
 
@@ -578,19 +573,30 @@ where
         };
         if start {
             let task = timer::run(Rc::downgrade(self), Rc::clone(&self.signal));
-            let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.runtime.spawn_local(Box::pin(task));
-            }));
-            if let Err(panic) = spawned {
+            self.spawn_or_recover(Box::pin(task), || {
                 // No timer task runs: the next countdown tries to start one again.
                 let mut inner = self.inner.borrow_mut();
                 inner.timer_started = false;
                 inner.armed = None;
-                drop(inner);
-                std::panic::resume_unwind(panic);
-            }
+            });
         } else {
             self.signal.notify();
+        }
+    }
+
+    /// Spawns `task`. A runtime that cannot (tokio outside a `LocalSet` panics) gets `recover`
+    /// run, so that the registry is left consistent, and its panic goes on.
+    fn spawn_or_recover(
+        &self,
+        task: futures::future::LocalBoxFuture<'static, ()>,
+        recover: impl FnOnce(),
+    ) {
+        let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.runtime.spawn_local(task);
+        }));
+        if let Err(panic) = spawned {
+            recover();
+            std::panic::resume_unwind(panic);
         }
     }
 
@@ -686,24 +692,18 @@ where
     }
 
     fn dispose(&self) {
-        let ended = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.disposed {
-                return;
-            }
-            inner.dispose_all()
-        };
-        self.signal.notify();
-        ended.into_iter().for_each(Ended::finish);
+        let ended = self.inner.borrow_mut().dispose_all();
+        self.finish_disposal(ended);
     }
 }
 
-impl<K, S, E> Inner<K, S, E>
-where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
-{
+impl<K, S, E> Inner<K, S, E> {
+    /// Marks the registry disposed and takes every entry out, the first time; returns what
+    /// must be finished outside the borrow.
     fn dispose_all(&mut self) -> Vec<Ended<S, E>> {
-        self.disposed = true;
+        if std::mem::replace(&mut self.disposed, true) {
+            return Vec::new();
+        }
         self.index = HashMap::default();
         self.expiry.clear();
         self.armed = None;
@@ -714,20 +714,19 @@ where
     }
 }
 
+impl<K, S, E> Shared<K, S, E> {
+    /// Stops the timer task and finishes the ended entries (no borrow may be held).
+    fn finish_disposal(&self, ended: Vec<Ended<S, E>>) {
+        self.signal.notify();
+        ended.into_iter().for_each(Ended::finish);
+    }
+}
+
 impl<K, S, E> Drop for Shared<K, S, E> {
     fn drop(&mut self) {
         // The last handle is gone: dispose as `dispose()` would.
-        let inner = self.inner.get_mut();
-        if inner.disposed {
-            return;
-        }
-        inner.disposed = true;
-        inner.index = HashMap::default();
-        let entries = std::mem::take(&mut inner.entries);
-        self.signal.notify();
-        for (_, entry) in entries {
-            entry.end(true).finish();
-        }
+        let ended = self.inner.get_mut().dispose_all();
+        self.finish_disposal(ended);
     }
 }
 
