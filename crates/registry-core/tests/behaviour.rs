@@ -22,8 +22,9 @@ use registry_core::{
 };
 
 use support::{
-    Options, TestError, TestLoader, TestStore, entry, live_entry, load_error, ms, pending,
-    ready_error, ready_store, registry, resolved, secs, set_timeout_registry, still_pending,
+    Options, Registry, TestError, TestLoader, TestStore, entry, live_entry, load_error, ms,
+    options_keeping_context, pending, ready_error, ready_store, registry, resolved, secs,
+    set_timeout_registry, still_pending,
 };
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -668,6 +669,26 @@ fn a_zero_cache_time_keeps_a_pending_get_or_load_until_it_settles() {
     assert!(registry.snapshot().is_empty());
 }
 
+/// For "a", loading for 5 s with a 1 s cache time and no guard left: the pending call's hold
+/// keeps the load past its cache time; once it settles the countdown runs and disposes it.
+fn assert_the_load_is_held_until_it_settles(
+    rt: &TestRuntime,
+    registry: &Registry,
+    loader: &TestLoader,
+) {
+    rt.advance(secs(2));
+    assert_eq!(live_entry(registry, "a").state, EntryState::Loading);
+    assert_eq!(loader.abandoned(), 0);
+
+    rt.advance(secs(3));
+    assert_eq!(live_entry(registry, "a").state, EntryState::Ready);
+    rt.advance(secs(1));
+    assert_eq!(
+        (loader.loads(), loader.disposals(), loader.abandoned()),
+        (1, 1, 0)
+    );
+}
+
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_get_or_load_that_joins_a_load_started_by_retain_holds_it_until_it_settles() {
@@ -679,17 +700,7 @@ fn a_get_or_load_that_joins_a_load_started_by_retain_holds_it_until_it_settles()
     let guard = registry.retain(&options);
     drop(registry.get_or_load(&options));
     guard.release();
-    rt.advance(secs(2));
-    assert_eq!(live_entry(&registry, "a").state, EntryState::Loading);
-    assert_eq!(loader.abandoned(), 0);
-
-    rt.advance(secs(3));
-    assert_eq!(live_entry(&registry, "a").state, EntryState::Ready);
-    rt.advance(secs(1));
-    assert_eq!(
-        (loader.loads(), loader.disposals(), loader.abandoned()),
-        (1, 1, 0)
-    );
+    assert_the_load_is_held_until_it_settles(&rt, &registry, &loader);
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -701,17 +712,7 @@ fn a_pending_preload_holds_its_load_until_it_settles() {
     let options = loader.options_with("a", secs(1));
 
     drop(registry.preload(&options));
-    rt.advance(secs(2));
-    assert_eq!(live_entry(&registry, "a").state, EntryState::Loading);
-    assert_eq!(loader.abandoned(), 0);
-
-    rt.advance(secs(3));
-    assert_eq!(live_entry(&registry, "a").state, EntryState::Ready);
-    rt.advance(secs(1));
-    assert_eq!(
-        (loader.loads(), loader.disposals(), loader.abandoned()),
-        (1, 1, 0)
-    );
+    assert_the_load_is_held_until_it_settles(&rt, &registry, &loader);
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -1050,13 +1051,7 @@ fn on_dispose_callbacks_run_once_in_reverse_order_of_registration() {
 fn on_dispose_registered_after_the_entry_ended_runs_at_once() {
     let rt = TestRuntime::new();
     let registry = registry(&rt, CacheTime::Infinite);
-    let kept: Rc<RefCell<Option<LoadContext<String>>>> = Rc::default();
-    let slot = Rc::clone(&kept);
-    let options = Options::new("a".to_owned(), move |ctx: LoadContext<String>| {
-        let id = ctx.store_id().clone();
-        *slot.borrow_mut() = Some(ctx);
-        async move { Ok(TestStore { id, load: 1 }) }
-    });
+    let (options, kept) = options_keeping_context("a");
 
     let _store = ready_store(registry.get_or_load(&options));
     let ctx = kept.borrow_mut().take().expect("the loader ran");

@@ -12,8 +12,8 @@ use registry_core::test_util::TestRuntime;
 use registry_core::{CacheTime, EntryState, LoadContext, RegistryError, Runtime as _};
 
 use support::{
-    Options, TestError, TestLoader, TestStore, live_entry, ms, pending, ready_error, ready_store,
-    registry, resolved, secs,
+    Options, TestError, TestLoader, TestStore, live_entry, ms, options_keeping_context, pending,
+    ready_error, ready_store, registry, resolved, secs,
 };
 
 /// A loader's result that is never produced: it panics with `message`.
@@ -148,13 +148,7 @@ fn a_panicking_on_dispose_callback_does_not_stop_the_others() {
 fn a_panicking_on_dispose_callback_registered_after_the_entry_ended_does_not_unwind() {
     let rt = TestRuntime::new();
     let registry = registry(&rt, CacheTime::Infinite);
-    let kept: Rc<RefCell<Option<LoadContext<String>>>> = Rc::default();
-    let slot = Rc::clone(&kept);
-    let options = Options::new("a".to_owned(), move |ctx: LoadContext<String>| {
-        let id = ctx.store_id().clone();
-        *slot.borrow_mut() = Some(ctx);
-        async move { Ok(TestStore { id, load: 1 }) }
-    });
+    let (options, kept) = options_keeping_context("a");
 
     let _store = ready_store(registry.get_or_load(&options));
     assert!(registry.invalidate("a"));

@@ -31,6 +31,22 @@ fn options(
     .unused_cache_time(cache_time)
 }
 
+/// A registry on `StoreRegistry::new` (tokio natively), options for "doc" at `cache_time`,
+/// and the loader's load and disposal counters. Call inside a `LocalSet`.
+fn setup(
+    cache_time: Duration,
+) -> (
+    StoreRegistry<String, Doc, String>,
+    StoreOptions<String, Doc, String>,
+    Counter,
+    Counter,
+) {
+    let (loads, disposals) = (Counter::default(), Counter::default());
+    let registry = StoreRegistry::new(RegistryConfig::default());
+    let options = options(loads.clone(), disposals.clone(), cache_time);
+    (registry, options, loads, disposals)
+}
+
 #[test]
 fn native_default_cache_time_is_infinite() {
     assert_eq!(
@@ -44,10 +60,7 @@ async fn tokio_runtime_loads_once_and_disposes_after_the_cache_time() {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async {
-            let (loads, disposals) = (Counter::default(), Counter::default());
-            let registry: StoreRegistry<String, Doc, String> =
-                StoreRegistry::new(RegistryConfig::default());
-            let options = options(loads.clone(), disposals.clone(), Duration::from_secs(1));
+            let (registry, options, loads, disposals) = setup(Duration::from_secs(1));
 
             let guard = registry.retain(&options);
             let (a, b) = futures::join!(
@@ -74,10 +87,7 @@ async fn tokio_runtime_cancels_a_load_whose_entry_is_disposed() {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async {
-            let (loads, disposals) = (Counter::default(), Counter::default());
-            let registry: StoreRegistry<String, Doc, String> =
-                StoreRegistry::new(RegistryConfig::default());
-            let options = options(loads.clone(), disposals.clone(), Duration::from_millis(10));
+            let (registry, options, loads, disposals) = setup(Duration::from_millis(10));
 
             // Only the guard holds the entry; released while loading, it is cancelled 10 ms later.
             let (guard, lookup) = registry.retain_and_get(&options);

@@ -5,7 +5,7 @@
     reason = "each test binary uses a different part of the fixture"
 )]
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
@@ -369,4 +369,17 @@ pub const fn ms(millis: u64) -> Duration {
 /// Seconds, for brevity.
 pub const fn secs(secs: u64) -> Duration {
     Duration::from_secs(secs)
+}
+
+/// Options whose loader keeps its `LoadContext` in the returned slot (to register teardown
+/// after the entry ended) and loads at once.
+pub fn options_keeping_context(id: &str) -> (Options, Rc<RefCell<Option<LoadContext<String>>>>) {
+    let kept: Rc<RefCell<Option<LoadContext<String>>>> = Rc::default();
+    let slot = Rc::clone(&kept);
+    let options = Options::new(id.to_owned(), move |ctx: LoadContext<String>| {
+        let id = ctx.store_id().clone();
+        *slot.borrow_mut() = Some(ctx);
+        async move { Ok(TestStore { id, load: 1 }) }
+    });
+    (options, kept)
 }
