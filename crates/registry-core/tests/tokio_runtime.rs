@@ -13,12 +13,10 @@ use registry_core::{
 struct Doc(String);
 
 type Counter = Rc<Cell<usize>>;
+type Registry = StoreRegistry<String, Doc, String>;
+type Options = StoreOptions<String, Doc, String>;
 
-fn options(
-    loads: Counter,
-    disposals: Counter,
-    cache_time: Duration,
-) -> StoreOptions<String, Doc, String> {
+fn options(loads: Counter, disposals: Counter, cache_time: Duration) -> Options {
     StoreOptions::new("doc".to_string(), move |ctx: LoadContext<String>| {
         let (loads, disposals) = (loads.clone(), disposals.clone());
         async move {
@@ -33,14 +31,7 @@ fn options(
 
 /// A registry on `StoreRegistry::new` (tokio natively), options for "doc" at `cache_time`,
 /// and the loader's load and disposal counters. Call inside a `LocalSet`.
-fn setup(
-    cache_time: Duration,
-) -> (
-    StoreRegistry<String, Doc, String>,
-    StoreOptions<String, Doc, String>,
-    Counter,
-    Counter,
-) {
+fn setup(cache_time: Duration) -> (Registry, Options, Counter, Counter) {
     let (loads, disposals) = (Counter::default(), Counter::default());
     let registry = StoreRegistry::new(RegistryConfig::default());
     let options = options(loads.clone(), disposals.clone(), cache_time);
