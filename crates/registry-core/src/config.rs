@@ -1,4 +1,5 @@
-//! How long an unused store is kept: [`CacheTime`] and [`RegistryConfig`].
+//! How long an unused store is kept, and the registry's other settings: [`CacheTime`],
+//! [`CacheTimePolicy`] and [`RegistryConfig`].
 
 use std::time::Duration;
 
@@ -8,10 +9,12 @@ pub const DEFAULT_BROWSER_CACHE_TIME: Duration = Duration::from_secs(60);
 /// How long a store is kept after its last holder lets go.
 ///
 /// `CacheTime::from(Duration::ZERO)` disposes a store inside the call that released its last
-/// hold; [`CacheTime::Infinite`] keeps it until [`invalidate`](crate::StoreRegistry::invalidate)
-/// or [`dispose`](crate::StoreRegistry::dispose). Durations of any length work, including those
-/// longer than the browser's `setTimeout` limit of about 24.8 days, and a duration so long that
-/// the deadline cannot be represented behaves as [`CacheTime::Infinite`].
+/// hold; [`CacheTime::Infinite`] keeps it until [`invalidate`](crate::StoreRegistry::invalidate),
+/// [`dispose`](crate::StoreRegistry::dispose) or, with
+/// [`max_idle_entries`](RegistryConfig::max_idle_entries), eviction. Durations of any length
+/// work, including those longer than the browser's `setTimeout` limit of about 24.8 days; a
+/// duration of 584 years or more (more nanoseconds than a `u64` holds) behaves as
+/// [`CacheTime::Infinite`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -34,14 +37,65 @@ impl From<Duration> for CacheTime {
     }
 }
 
-/// Registry-wide settings.
+/// A cache time as the registry stores it: nanoseconds, [`NEVER`] for infinite.
+pub(crate) type Nanos = u64;
+
+/// "Never": an infinite cache time, or no deadline.
+pub(crate) const NEVER: Nanos = u64::MAX;
+
+impl CacheTime {
+    pub(crate) fn to_nanos(self) -> Nanos {
+        match self {
+            CacheTime::Finite(duration) => u64::try_from(duration.as_nanos()).unwrap_or(NEVER),
+            CacheTime::Infinite => NEVER,
+        }
+    }
+
+    pub(crate) fn from_nanos(nanos: Nanos) -> Self {
+        if nanos == NEVER {
+            CacheTime::Infinite
+        } else {
+            CacheTime::Finite(Duration::from_nanos(nanos))
+        }
+    }
+}
+
+/// Which cache time a live entry keeps when later options for its id name another one.
+///
+/// ```
+/// use registry_core::{CacheTimePolicy, RegistryConfig};
+///
+/// assert_eq!(CacheTimePolicy::default(), CacheTimePolicy::FirstWins);
+/// let config = RegistryConfig::default().cache_time_policy(CacheTimePolicy::Longest);
+/// assert_eq!(config.cache_time_policy, CacheTimePolicy::Longest);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CacheTimePolicy {
+    /// The first options seen for an entry set its cache time until it ends; later ones are
+    /// ignored (LiveStore's rule).
+    #[default]
+    FirstWins,
+    /// A later caller whose cache time is longer extends the live entry's; a shorter one is
+    /// ignored. An idle entry's running countdown keeps its deadline until the next hit or
+    /// release restarts it with the longer time.
+    Longest,
+}
+
+/// Registry-wide settings. The fields are public; the builder methods set them one by one.
 ///
 /// ```
 /// use std::time::Duration;
 /// use registry_core::{CacheTime, RegistryConfig};
 ///
-/// let config = RegistryConfig::default().with_default_unused_cache_time(Duration::from_secs(5));
+/// let config = RegistryConfig::default()
+///     .default_unused_cache_time(Duration::from_secs(5))
+///     .max_idle_entries(100);
 /// assert_eq!(config.default_unused_cache_time, CacheTime::Finite(Duration::from_secs(5)));
+/// assert_eq!(config.max_idle_entries, Some(100));
+///
+/// let mut config = RegistryConfig::default();
+/// config.pause_while_hidden = true;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -52,12 +106,47 @@ pub struct RegistryConfig {
     /// a browser tab, and to [`CacheTime::Infinite`] on native targets, where it serves a
     /// server-side render: nothing may be disposed under a page that is still rendering.
     pub default_unused_cache_time: CacheTime,
+    /// The most idle entries (nothing holds them, their load settled) kept at once. When more
+    /// are idle, the least recently used are disposed at once, whatever their cache time.
+    /// An entry becomes the most recently used when it goes idle and on every hit. Held and
+    /// loading entries are never evicted. `None` (the default): no bound.
+    pub max_idle_entries: Option<usize>,
+    /// Whether later options can lengthen a live entry's cache time. Default:
+    /// [`CacheTimePolicy::FirstWins`].
+    pub cache_time_policy: CacheTimePolicy,
+    /// Whether idle countdowns stop while the page is hidden (a background tab) and resume
+    /// with the time they had left when it is visible again. Default `false`. Only runtimes
+    /// that can tell visibility pause: the browser's and `TestRuntime`
+    /// ([`Runtime::is_hidden`](crate::Runtime::is_hidden)); tokio never does.
+    pub pause_while_hidden: bool,
 }
 
 impl RegistryConfig {
-    /// Returns the config with another default cache time.
-    pub fn with_default_unused_cache_time(mut self, cache_time: impl Into<CacheTime>) -> Self {
+    /// Sets [`default_unused_cache_time`](Self::default_unused_cache_time).
+    #[must_use]
+    pub fn default_unused_cache_time(mut self, cache_time: impl Into<CacheTime>) -> Self {
         self.default_unused_cache_time = cache_time.into();
+        self
+    }
+
+    /// Sets [`max_idle_entries`](Self::max_idle_entries) to `Some(max)`.
+    #[must_use]
+    pub fn max_idle_entries(mut self, max: usize) -> Self {
+        self.max_idle_entries = Some(max);
+        self
+    }
+
+    /// Sets [`cache_time_policy`](Self::cache_time_policy).
+    #[must_use]
+    pub fn cache_time_policy(mut self, policy: CacheTimePolicy) -> Self {
+        self.cache_time_policy = policy;
+        self
+    }
+
+    /// Sets [`pause_while_hidden`](Self::pause_while_hidden).
+    #[must_use]
+    pub fn pause_while_hidden(mut self, pause: bool) -> Self {
+        self.pause_while_hidden = pause;
         self
     }
 }
@@ -71,6 +160,9 @@ impl Default for RegistryConfig {
         };
         Self {
             default_unused_cache_time,
+            max_idle_entries: None,
+            cache_time_policy: CacheTimePolicy::FirstWins,
+            pause_while_hidden: false,
         }
     }
 }

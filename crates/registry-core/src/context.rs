@@ -1,13 +1,10 @@
-//! [`LoadContext`]: what a loader gets, and the teardown hooks of one entry.
+//! [`LoadContext`]: what a loader gets.
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
-type Callback = Box<dyn FnOnce()>;
+use crate::teardown::{Cancelled, Teardown};
 
 /// Handed to a store's loader: the id being loaded and a place to register teardown.
 ///
@@ -15,12 +12,12 @@ type Callback = Box<dyn FnOnce()>;
 /// not keep the entry alive.
 pub struct LoadContext<K> {
     store_id: K,
-    hooks: Rc<Hooks>,
+    teardown: Rc<Teardown>,
 }
 
 impl<K> LoadContext<K> {
-    pub(crate) fn new(store_id: K, hooks: Rc<Hooks>) -> Self {
-        Self { store_id, hooks }
+    pub(crate) fn new(store_id: K, teardown: Rc<Teardown>) -> Self {
+        Self { store_id, teardown }
     }
 
     /// The id of the store being loaded.
@@ -29,34 +26,85 @@ impl<K> LoadContext<K> {
     }
 
     /// Registers `callback` to run once, when this entry ends: after its cache time, on
-    /// [`invalidate`](crate::StoreRegistry::invalidate) or
-    /// [`dispose`](crate::StoreRegistry::dispose), or when the load is cancelled.
+    /// eviction, [`invalidate`](crate::StoreRegistry::invalidate) or
+    /// [`dispose`](crate::StoreRegistry::dispose), when the load is cancelled, or when the
+    /// loader returns an error (the failure stays cached; what the loader opened is closed at
+    /// once).
     ///
-    /// Callbacks run exactly once, in reverse order of registration, after the registry has
-    /// released all its internal borrows: they may call back into the registry. A callback
-    /// registered after the entry ended runs at once. A panicking callback is reported through
-    /// `tracing` and does not stop the others (where panics unwind).
+    /// Callbacks, synchronous and [async](Self::on_dispose_async) alike, run exactly once, in
+    /// reverse order of registration, after the registry has released all its internal
+    /// borrows: they may call back into the registry. A callback registered after the entry
+    /// ended runs at once. A panicking callback is reported through `tracing` and does not stop
+    /// the others (where panics unwind).
     pub fn on_dispose(&self, callback: impl FnOnce() + 'static) {
-        if self.hooks.ended.get() {
-            run_guarded(Box::new(callback));
-        } else {
-            self.hooks.callbacks.borrow_mut().push(Box::new(callback));
-        }
+        self.teardown.push_sync(Box::new(callback));
+    }
+
+    /// Registers teardown that must *finish* before the store's id is loaded again: flushing
+    /// pending writes, closing a database, releasing a lock.
+    ///
+    /// When the entry ends, `teardown` is called (in reverse order of registration with the
+    /// [`on_dispose`](Self::on_dispose) callbacks; those registered before it run after its
+    /// future resolved) and its future runs on the registry's runtime. Until it resolves, the
+    /// ended entry is listed by [`snapshot`](crate::StoreRegistry::snapshot) as
+    /// [`EntryState::Disposing`](crate::EntryState::Disposing), and a new load of the same
+    /// entry (same id, store type and error type) waits before calling its loader; its callers
+    /// see it loading. [`StoreRegistry::dispose_async`](crate::StoreRegistry::dispose_async)
+    /// resolves once every teardown has finished.
+    ///
+    /// The registry imposes no timeout. A teardown future that never resolves holds back only
+    /// its own entry: new loads of it stay pending (their callers wait), and `dispose_async`
+    /// never resolves; every other store is unaffected. One that panics is reported through
+    /// `tracing` and counts as finished. A teardown registered after the entry ended runs at
+    /// once, and nothing waits for it.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc, time::Duration};
+    /// use registry_core::{EntryState, LoadContext, RegistryConfig, Runtime, StoreOptions, StoreRegistry};
+    /// use registry_core::test_util::TestRuntime;
+    ///
+    /// let rt = TestRuntime::new();
+    /// let registry: StoreRegistry = StoreRegistry::with_runtime(RegistryConfig::default(), rt.clone());
+    /// let flushed = Rc::new(Cell::new(false));
+    /// let (flag, sleeper) = (flushed.clone(), rt.clone());
+    /// let options = StoreOptions::new("db".to_string(), move |ctx: LoadContext<String>| {
+    ///     let (flag, sleeper) = (flag.clone(), sleeper.clone());
+    ///     async move {
+    ///         ctx.on_dispose_async(move || async move {
+    ///             sleeper.sleep(Duration::from_millis(50)).await; // flush pending writes
+    ///             flag.set(true);
+    ///         });
+    ///         Ok::<_, std::io::Error>(42_u32)
+    ///     }
+    /// });
+    /// rt.block_on(registry.get_or_load(&options).into_future()).unwrap();
+    /// assert!(registry.invalidate(&options));
+    /// assert_eq!(registry.snapshot()[0].state, EntryState::Disposing);
+    /// rt.advance(Duration::from_millis(50));
+    /// assert!(flushed.get());
+    /// assert!(registry.snapshot().is_empty());
+    /// ```
+    pub fn on_dispose_async<F, Fut>(&self, teardown: F)
+    where
+        F: FnOnce() -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        self.teardown
+            .push_async(Box::new(move || Box::pin(teardown())));
     }
 
     /// Resolves when the entry ends: for a load still in flight, when it is cancelled.
     ///
     /// Useful to stop work the loader started outside its own future (a worker, a socket
-    /// handshake). The loader's future itself is dropped at cancellation.
+    /// handshake). The loader's future itself is dropped at cancellation. Dropping the returned
+    /// future unregisters it.
     pub fn cancelled(&self) -> Cancelled {
-        Cancelled {
-            hooks: Rc::clone(&self.hooks),
-        }
+        self.teardown.cancelled()
     }
 
     /// Whether the entry has ended.
     pub fn is_cancelled(&self) -> bool {
-        self.hooks.ended.get()
+        self.teardown.has_ended()
     }
 }
 
@@ -64,83 +112,7 @@ impl<K: fmt::Debug> fmt::Debug for LoadContext<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LoadContext")
             .field("store_id", &self.store_id)
-            .field("ended", &self.hooks.ended.get())
+            .field("ended", &self.teardown.has_ended())
             .finish()
-    }
-}
-
-/// Future returned by [`LoadContext::cancelled`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct Cancelled {
-    hooks: Rc<Hooks>,
-}
-
-impl Future for Cancelled {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.hooks.ended.get() {
-            return Poll::Ready(());
-        }
-        let mut wakers = self.hooks.wakers.borrow_mut();
-        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            wakers.push(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
-/// Teardown shared by an entry and the contexts handed to its loader.
-#[derive(Default)]
-pub(crate) struct Hooks {
-    callbacks: RefCell<Vec<Callback>>,
-    wakers: RefCell<Vec<Waker>>,
-    ended: Cell<bool>,
-}
-
-impl fmt::Debug for Hooks {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hooks")
-            .field("ended", &self.ended.get())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Hooks {
-    /// Whether nothing but the entry refers to these hooks and nothing is registered: the
-    /// entry may then drop them.
-    pub(crate) fn is_unused(self: &Rc<Self>) -> bool {
-        Rc::strong_count(self) == 1
-            && self.callbacks.borrow().is_empty()
-            && self.wakers.borrow().is_empty()
-    }
-
-    /// Ends the entry: wakes `cancelled()` futures and runs the callbacks, newest first.
-    /// Must be called with no registry borrow held.
-    pub(crate) fn end(&self) {
-        if self.ended.replace(true) {
-            return;
-        }
-        let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
-        wakers.into_iter().for_each(Waker::wake);
-        // A callback may register another one (or end nothing): take them in a loop.
-        loop {
-            let next = self.callbacks.borrow_mut().pop();
-            match next {
-                Some(callback) => run_guarded(callback),
-                None => break,
-            }
-        }
-    }
-}
-
-/// Runs a teardown callback; a panic is logged instead of unwinding through the registry.
-fn run_guarded(callback: Callback) {
-    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)) {
-        tracing::error!(
-            message = %crate::load::panic_message(&*panic),
-            "an on_dispose callback panicked; the remaining callbacks still run"
-        );
     }
 }

@@ -1,114 +1,200 @@
-//! One store id's entry: its state machine, its holders and its idle countdown.
+//! One entry of the registry: its identity (id and store type), its state machine, its
+//! holders and its idle countdown, and what is left to do when it ends.
 
+use std::any::{Any, TypeId};
 use std::rc::Rc;
-use std::time::Duration;
 
-use crate::context::Hooks;
-use crate::load::{Load, Settled};
-use crate::{CacheTime, RegistryError};
+use crate::config::{NEVER, Nanos};
+use crate::load::PendingLoad;
+use crate::panic::{contain, drop_contained};
+use crate::teardown::Teardown;
 
 slotmap::new_key_type! {
     /// An entry's slot plus its generation: a key of an ended entry never finds a newer one.
     pub(crate) struct EntryKey;
 }
 
-/// Where an entry's store is.
-pub(crate) enum Stage<S, E> {
-    Loading(Rc<Load<S, E>>),
-    Ready(Rc<S>),
-    Failed(RegistryError<E>),
+/// The store and error types of an entry: one static value per `(S, E)`, so an entry names its
+/// types with one pointer.
+pub(crate) struct EntryType {
+    pub(crate) id: TypeId,
+    pub(crate) store_type_name: fn() -> &'static str,
 }
 
-pub(crate) struct Entry<K, S, E> {
+struct TypeOf<S, E>(std::marker::PhantomData<fn() -> (S, E)>);
+
+impl<S: 'static, E: 'static> TypeOf<S, E> {
+    const TYPE: EntryType = EntryType {
+        id: TypeId::of::<(S, E)>(),
+        store_type_name: std::any::type_name::<S>,
+    };
+}
+
+impl EntryType {
+    /// The entry type of stores `S` with errors `E`.
+    pub(crate) fn of<S: 'static, E: 'static>() -> &'static EntryType {
+        &TypeOf::<S, E>::TYPE
+    }
+
+    pub(crate) fn is<S: 'static, E: 'static>(&self) -> bool {
+        self.id == TypeId::of::<(S, E)>()
+    }
+}
+
+/// Where an entry's store is. The values are type-erased; [`Entry::ty`] says what they hold.
+pub(crate) enum Stage {
+    /// A `Load<S, E>`.
+    Loading(Rc<dyn PendingLoad>),
+    /// The store: an `Rc<S>` (the very allocation handed out).
+    Ready(Rc<dyn Any>),
+    /// A `RegistryError<E>`.
+    Failed(Rc<dyn Any>),
+    /// The entry ended and its async teardown is still running; a new load of the same entry
+    /// waits for it. Not found by lookups.
+    Disposing(Rc<Teardown>),
+}
+
+pub(crate) struct Entry<K> {
     pub(crate) store_id: K,
-    pub(crate) stage: Stage<S, E>,
+    pub(crate) ty: &'static EntryType,
+    pub(crate) stage: Stage,
+    /// Teardown registered by the loader; dropped when unused to keep idle entries small.
+    pub(crate) teardown: Option<Rc<Teardown>>,
+    /// The cache time, in nanoseconds ([`NEVER`]: infinite).
+    pub(crate) cache_time: Nanos,
+    /// When the idle countdown ends, on the registry's clock; [`NEVER`] while held, for an
+    /// infinite cache time, or past what the clock can count.
+    pub(crate) deadline: Nanos,
+    /// The deadline of this entry's item in the expiry queue ([`NEVER`]: none). It may be
+    /// earlier than [`deadline`](Self::deadline) (a hit restarted the countdown); it is
+    /// re-queued when it falls due.
+    pub(crate) queued: Nanos,
+    /// The entry's place in the recency order of idle entries (0: not idle, or no bound on
+    /// idle entries).
+    pub(crate) idle_seq: u64,
     /// Unreleased retain guards.
     pub(crate) retains: u32,
     /// A `get_or_load`/`preload` call joined the load in flight: it holds the entry until the
     /// load settles, whether or not its future is awaited.
     pub(crate) load_hold: bool,
-    pub(crate) cache_time: CacheTime,
-    /// When the idle countdown runs: the time it ends. `None` while held, or for
-    /// [`CacheTime::Infinite`].
-    pub(crate) deadline: Option<Duration>,
-    /// Whether the expiry queue has an item for this entry (possibly an earlier, stale one).
-    pub(crate) queued: bool,
-    /// Teardown registered by the loader; dropped when unused to keep idle entries small.
-    pub(crate) hooks: Option<Rc<Hooks>>,
 }
 
-/// What the registry must do after a holder let go.
+/// What the registry must do after an entry's holders changed.
 pub(crate) enum Idle {
-    /// Still held, or never disposed: nothing.
+    /// Still held, or never disposed by time: nothing.
     Nothing,
     /// Cache time zero: dispose now.
     DisposeNow,
     /// Start (or restart) the countdown to this deadline.
-    Countdown(Duration),
+    Countdown(Nanos),
 }
 
-impl<K, S, E> Entry<K, S, E> {
+impl<K> Entry<K> {
     pub(crate) fn holders(&self) -> u32 {
         self.retains + u32::from(self.load_hold)
     }
 
-    /// The countdown an idle entry starts at `now`.
-    pub(crate) fn idle_transition(&mut self, now: Duration) -> Idle {
-        if self.holders() > 0 {
+    pub(crate) fn is_settled(&self) -> bool {
+        matches!(self.stage, Stage::Ready(_) | Stage::Failed(_))
+    }
+
+    pub(crate) fn is_disposing(&self) -> bool {
+        matches!(self.stage, Stage::Disposing(_))
+    }
+
+    /// The countdown an unheld entry starts at `now`.
+    pub(crate) fn idle_transition(&self, now: Nanos) -> Idle {
+        if self.holders() > 0 || self.cache_time == NEVER {
             return Idle::Nothing;
         }
-        match self.cache_time {
-            CacheTime::Infinite => Idle::Nothing,
-            CacheTime::Finite(d) if d.is_zero() => Idle::DisposeNow,
-            // A deadline past what `Duration` can hold is never reached.
-            CacheTime::Finite(d) => match now.checked_add(d) {
-                Some(deadline) => Idle::Countdown(deadline),
-                None => Idle::Nothing,
-            },
+        if self.cache_time == 0 {
+            return Idle::DisposeNow;
+        }
+        match now.checked_add(self.cache_time) {
+            Some(deadline) if deadline != NEVER => Idle::Countdown(deadline),
+            // A deadline past what the clock counts is never reached.
+            _ => Idle::Nothing,
         }
     }
 
-    /// Ends the entry: returns everything that must be dropped, woken or run once the
-    /// registry's borrow is released.
-    pub(crate) fn end(self, registry_disposed: bool) -> Ended<S, E> {
-        let settled = match &self.stage {
-            Stage::Loading(load) => {
-                let error = if registry_disposed {
-                    RegistryError::Disposed
-                } else {
-                    RegistryError::Cancelled
-                };
-                Some(load.settle(Err(error)))
-            }
-            Stage::Ready(_) | Stage::Failed(_) => None,
+    /// Whether the entry's teardown must finish before it is forgotten.
+    pub(crate) fn teardown_pending(&self) -> bool {
+        self.teardown.as_ref().is_some_and(|t| t.is_pending())
+    }
+
+    /// Ends an entry whose teardown has async work left ([`teardown_pending`]): the entry
+    /// stays, as [`Stage::Disposing`], until the teardown finished. Returns what must be
+    /// dropped, woken or run once the registry's borrow is released.
+    ///
+    /// [`teardown_pending`]: Self::teardown_pending
+    pub(crate) fn end_in_place(&mut self, registry_disposed: bool) -> Ended {
+        let teardown = self.teardown.take();
+        let stage = match &teardown {
+            Some(teardown) => std::mem::replace(&mut self.stage, Stage::Disposing(Rc::clone(teardown))),
+            None => return Ended::default(),
         };
-        Ended {
-            settled,
-            hooks: self.hooks,
-            // The store, the cached failure (its `E` may have a `Drop` that calls back) and the
-            // load are dropped by `finish`, outside the borrow.
-            stage: self.stage,
+        Ended::new(stage, teardown, registry_disposed)
+    }
+
+    /// Ends an entry that the registry has forgotten. Returns what must be dropped, woken or
+    /// run once the registry's borrow is released.
+    pub(crate) fn into_ended(self, registry_disposed: bool) -> Ended {
+        match self.stage {
+            // Its teardown runs already; the caller may wait for it.
+            Stage::Disposing(teardown) => Ended {
+                teardown: Some(teardown),
+                ..Ended::default()
+            },
+            stage => Ended::new(stage, self.teardown, registry_disposed),
         }
     }
 }
 
 /// The remains of an ended entry. [`Ended::finish`] must run with no registry borrow held.
-pub(crate) struct Ended<S, E> {
-    settled: Option<Settled<S, E>>,
-    hooks: Option<Rc<Hooks>>,
-    stage: Stage<S, E>,
+#[must_use]
+#[derive(Default)]
+pub(crate) struct Ended {
+    abort: Option<Box<dyn FnOnce()>>,
+    teardown: Option<Rc<Teardown>>,
+    stage: Option<Stage>,
+    /// Set when the entry stays in the registry as [`Stage::Disposing`]: the registry forgets
+    /// it once its teardown has finished.
+    pub(crate) kept_as_disposing: Option<EntryKey>,
 }
 
-impl<S, E> Ended<S, E> {
+impl Ended {
+    fn new(stage: Stage, teardown: Option<Rc<Teardown>>, registry_disposed: bool) -> Self {
+        let abort = match &stage {
+            Stage::Loading(load) => Some(load.abort(registry_disposed)),
+            _ => None,
+        };
+        Self {
+            abort,
+            teardown,
+            kept_as_disposing: None,
+            // The store, the cached failure (its `E` may have a `Drop` that calls back) and the
+            // load are dropped by `finish`, outside the borrow.
+            stage: Some(stage),
+        }
+    }
+
+    /// The teardown, for a caller that must learn when it finished.
+    pub(crate) fn teardown(&self) -> Option<&Rc<Teardown>> {
+        self.teardown.as_ref()
+    }
+
     /// Cancels the load (dropping its future, waking its waiters), runs the teardown callbacks
-    /// newest first, then drops the registry's reference to the store.
+    /// newest first (async ones go on in a task), then drops the registry's reference to the
+    /// store. A panic in any of these is contained: the rest still runs.
     pub(crate) fn finish(self) {
-        if let Some(settled) = self.settled {
-            settled.finish();
+        if let Some(abort) = self.abort {
+            contain("cancelling a load", abort);
         }
-        if let Some(hooks) = self.hooks {
-            hooks.end();
+        if let Some(teardown) = &self.teardown {
+            teardown.end();
         }
-        drop(self.stage);
+        if let Some(stage) = self.stage {
+            drop_contained("dropping a store or a cached failure", stage);
+        }
     }
 }

@@ -1,40 +1,48 @@
 //! The deadline queue: every idle countdown of the registry, served by one platform timer.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::time::Duration;
+use std::collections::BTreeSet;
 
+use crate::config::Nanos;
 use crate::entry::EntryKey;
 
-/// Idle deadlines, earliest first. Holds at most one item per entry: an item may be stale (its
-/// entry was retained again, or its countdown restarted later), which is checked when it is
-/// popped. Pushing and popping are O(log n); nothing is ever searched.
+/// Idle deadlines, earliest first. Holds at most one item per live entry: an entry records the
+/// deadline its item was queued at, so that ending the entry removes the item (the queue never
+/// outgrows the live entries). An item may be earlier than its entry's current deadline (a hit
+/// restarted the countdown without touching the queue); it is re-queued when it falls due.
+/// Every operation is O(log n); nothing is ever searched.
 #[derive(Debug, Default)]
 pub(crate) struct ExpiryQueue {
-    heap: BinaryHeap<Reverse<(Duration, EntryKey)>>,
+    items: BTreeSet<(Nanos, EntryKey)>,
 }
 
 impl ExpiryQueue {
-    pub(crate) fn push(&mut self, deadline: Duration, key: EntryKey) {
-        self.heap.push(Reverse((deadline, key)));
+    pub(crate) fn push(&mut self, deadline: Nanos, key: EntryKey) {
+        self.items.insert((deadline, key));
+    }
+
+    pub(crate) fn remove(&mut self, deadline: Nanos, key: EntryKey) {
+        self.items.remove(&(deadline, key));
     }
 
     /// The earliest deadline, if any.
-    pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        self.heap.peek().map(|Reverse((deadline, _))| *deadline)
+    pub(crate) fn next_deadline(&self) -> Option<Nanos> {
+        self.items.first().map(|(deadline, _)| *deadline)
     }
 
     /// Pops the earliest item if it is due at `now`.
-    pub(crate) fn pop_due(&mut self, now: Duration) -> Option<EntryKey> {
-        match self.heap.peek() {
-            Some(Reverse((deadline, _))) if *deadline <= now => {
-                self.heap.pop().map(|Reverse((_, key))| key)
-            }
+    pub(crate) fn pop_due(&mut self, now: Nanos) -> Option<EntryKey> {
+        match self.items.first() {
+            Some((deadline, _)) if *deadline <= now => self.items.pop_first().map(|(_, key)| key),
             _ => None,
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
     pub(crate) fn clear(&mut self) {
-        self.heap = BinaryHeap::new();
+        self.items.clear();
     }
 }

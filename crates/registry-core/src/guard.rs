@@ -8,6 +8,8 @@ use crate::entry::EntryKey;
 /// Implemented by the registry's shared state: lets a type-erased guard release its hold.
 pub(crate) trait ReleaseHold {
     fn release_hold(self: Rc<Self>, key: EntryKey);
+    /// Whether `key` names a live entry (not ended, not disposing).
+    fn is_live(&self, key: EntryKey) -> bool;
 }
 
 /// A hold on one store, from [`StoreRegistry::retain`](crate::StoreRegistry::retain): the store
@@ -39,6 +41,16 @@ impl RetainGuard {
     /// [`inert`](Self::inert)).
     pub fn is_inert(&self) -> bool {
         self.hold.is_none()
+    }
+
+    /// Whether the entry this guard holds is still live: `false` once it ended (invalidated,
+    /// evicted, disposed with the registry, or the registry dropped), and for inert guards.
+    /// A guard on an ended entry holds nothing; retain again to hold the next entry of its id.
+    pub fn is_live(&self) -> bool {
+        match &self.hold {
+            Some((registry, key)) => registry.upgrade().is_some_and(|registry| registry.is_live(*key)),
+            None => false,
+        }
     }
 
     /// Lets go of the hold now. Same as dropping the guard; reads better at call sites.

@@ -10,7 +10,13 @@
 //! - disposes it a [`CacheTime`] after the last holder lets go (60 s in the browser by
 //!   default, never on native targets, where a page is rendering);
 //! - caches failures, cancels loads whose entry is disposed, runs teardown
-//!   ([`LoadContext::on_dispose`]) exactly once, and tolerates re-entrant calls.
+//!   ([`LoadContext::on_dispose`]) exactly once, and tolerates re-entrant calls;
+//! - holds stores of every type in one registry: an entry is named by its id and its store
+//!   type, so one registry per app is enough;
+//! - waits for a store's async teardown ([`LoadContext::on_dispose_async`]) before loading its
+//!   id again, bounds the number of idle stores ([`RegistryConfig::max_idle_entries`]), lets a
+//!   later caller lengthen a cache time ([`CacheTimePolicy::Longest`]) and pauses countdowns
+//!   in background tabs ([`RegistryConfig::pause_while_hidden`]).
 //!
 //! Time and tasks come from a [`Runtime`]: the browser's event loop on wasm32, tokio behind
 //! the `tokio` feature, and `test_util::TestRuntime` (a virtual clock) behind `test-util`.
@@ -24,10 +30,9 @@
 //! struct Doc { id: String }
 //!
 //! let rt = TestRuntime::new();
-//! let registry: StoreRegistry<String, Doc, std::io::Error> =
-//!     StoreRegistry::with_runtime(RegistryConfig::default(), rt.clone());
+//! let registry = StoreRegistry::with_runtime(RegistryConfig::default(), rt.clone());
 //! let options = StoreOptions::new("doc-1".to_string(), |ctx: LoadContext<String>| async move {
-//!     Ok(Doc { id: ctx.store_id().clone() })
+//!     Ok::<_, std::io::Error>(Doc { id: ctx.store_id().clone() })
 //! })
 //! .unused_cache_time(CacheTime::from(Duration::from_secs(10)));
 //!
@@ -46,16 +51,24 @@ mod entry;
 mod error;
 mod expiry;
 mod guard;
+mod id;
+mod idle;
 mod load;
+mod load_task;
 mod lookup;
 mod options;
+mod panic;
 mod registry;
 mod runtime;
+mod shared;
 mod snapshot;
+mod teardown;
 mod timer;
 
-pub use config::{CacheTime, DEFAULT_BROWSER_CACHE_TIME, RegistryConfig};
-pub use context::{Cancelled, LoadContext};
+pub use config::{CacheTime, CacheTimePolicy, DEFAULT_BROWSER_CACHE_TIME, RegistryConfig};
+pub use context::LoadContext;
+pub use id::StoreId;
+pub use teardown::Cancelled;
 pub use error::RegistryError;
 pub use guard::RetainGuard;
 pub use load::LoadFuture;
@@ -63,14 +76,17 @@ pub use lookup::{Lookup, Preload};
 pub use options::StoreOptions;
 pub use registry::{StoreRegistry, WeakStoreRegistry};
 #[cfg(target_arch = "wasm32")]
+#[cfg_attr(docsrs, doc(cfg(target_arch = "wasm32")))]
 pub use runtime::BrowserRuntime;
 #[cfg(all(feature = "tokio", not(target_arch = "wasm32")))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", not(target_arch = "wasm32")))))]
 pub use runtime::TokioRuntime;
-pub use runtime::{MAX_SLEEP, Runtime};
+pub use runtime::{Runtime, VisibilitySubscription};
 pub use snapshot::{EntrySnapshot, EntryState};
 
 /// Test helpers: [`TestRuntime`](test_util::TestRuntime), a virtual clock and a local executor.
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util {
     pub use crate::runtime::test::TestRuntime;
 }

@@ -13,6 +13,7 @@ use futures::future::LocalBoxFuture;
 use slab::Slab;
 
 use crate::RegistryError;
+use crate::panic::{drop_contained, panic_message};
 
 /// What every caller of one load gets.
 pub(crate) type Outcome<S, E> = Result<Rc<S>, RegistryError<E>>;
@@ -94,7 +95,7 @@ impl<S, E> Load<S, E> {
                 if state.outcome.is_some() {
                     // Aborted while it ran: drop the future outside the borrow.
                     drop(state);
-                    drop(future);
+                    drop_contained("dropping a cancelled loader's future", future);
                     Driven::Settled
                 } else {
                     state.future = Some(future);
@@ -111,11 +112,10 @@ impl<S, E> Load<S, E> {
             }
             Err(panic) => {
                 // Dropping a future that panicked may panic again; keep that from unwinding.
-                let _ =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(future)));
-                Driven::Finished(Err(RegistryError::LoaderPanicked(
-                    panic_message(&*panic).into(),
-                )))
+                drop_contained("dropping a loader's future", future);
+                let message = panic_message(&*panic);
+                drop_contained("dropping a panic payload", panic);
+                Driven::Finished(Err(RegistryError::LoaderPanicked(message.into())))
             }
         }
     }
@@ -147,6 +147,33 @@ impl<S, E> Load<S, E> {
     }
 }
 
+/// A load in flight with its store and error types erased, as an entry holds it.
+pub(crate) trait PendingLoad {
+    /// Settles the load as cancelled (its entry ended) or, when `registry_disposed`, as
+    /// disposed; returns what must run once no borrow is held: waking the waiters and dropping
+    /// the loader's future.
+    fn abort(&self, registry_disposed: bool) -> Box<dyn FnOnce()>;
+
+    /// The load itself, to be downcast to `Load<S, E>`.
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+impl<S: 'static, E: 'static> PendingLoad for Load<S, E> {
+    fn abort(&self, registry_disposed: bool) -> Box<dyn FnOnce()> {
+        let error = if registry_disposed {
+            RegistryError::Disposed
+        } else {
+            RegistryError::Cancelled
+        };
+        let settled = self.settle(Err(error));
+        Box::new(move || settled.finish())
+    }
+
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}
+
 /// Work left by [`Load::settle`], done by [`Settled::finish`] once no borrow is held.
 pub(crate) struct Settled<S, E> {
     future: Option<LocalBoxFuture<'static, Result<S, E>>>,
@@ -167,7 +194,7 @@ impl<S, E> Default for Settled<S, E> {
 impl<S, E> Settled<S, E> {
     pub(crate) fn finish(self) {
         if let Some(future) = self.future {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(future)));
+            drop_contained("dropping a cancelled loader's future", future);
         }
         self.wakers.into_iter().for_each(Waker::wake);
         if let Some(task) = self.task {
@@ -280,16 +307,5 @@ impl<S, E> fmt::Debug for LoadFuture<S, E> {
         f.debug_struct("LoadFuture")
             .field("settled", &settled)
             .finish()
-    }
-}
-
-/// The text of a panic payload, when it has one.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_owned()
     }
 }

@@ -14,12 +14,15 @@ pub(crate) type Loader<K, S, E> =
 /// Everything the registry needs to load one store: its id, its loader and, optionally, its
 /// cache time. Cheap to clone.
 ///
-/// The first options seen for an id win until that entry ends: later options for a live id
-/// (their loader and their cache time) are ignored.
+/// An entry is named by the id *and* the options' store type `S` and error type `E`: options
+/// of another store type for the same id name another entry. The first options seen for an
+/// entry win until it ends: later options for a live entry (their loader, and their cache time
+/// unless the registry's [`CacheTimePolicy`](crate::CacheTimePolicy) is `Longest`) are
+/// ignored.
 ///
 /// ```
 /// use std::time::Duration;
-/// use registry_core::{CacheTime, LoadContext, StoreOptions};
+/// use registry_core::{LoadContext, StoreOptions};
 ///
 /// struct Doc { id: String }
 ///
@@ -30,7 +33,6 @@ pub(crate) type Loader<K, S, E> =
 /// .unused_cache_time(Duration::from_secs(30));
 ///
 /// assert_eq!(options.store_id(), "doc-1");
-/// assert_eq!(options.cache_time(), Some(CacheTime::Finite(Duration::from_secs(30))));
 /// ```
 pub struct StoreOptions<K, S, E> {
     pub(crate) store_id: K,
@@ -66,11 +68,6 @@ impl<K, S, E> StoreOptions<K, S, E> {
     /// The id of the store these options load.
     pub fn store_id(&self) -> &K {
         &self.store_id
-    }
-
-    /// The cache time these options set, if any.
-    pub fn cache_time(&self) -> Option<CacheTime> {
-        self.cache_time
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::CacheTime;
+
 /// Where an entry's store is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -12,6 +14,10 @@ pub enum EntryState {
     Ready,
     /// The load failed; the failure is cached.
     Failed,
+    /// The entry ended and its async teardown
+    /// ([`on_dispose_async`](crate::LoadContext::on_dispose_async)) is still running. A new
+    /// entry of the same id may be listed beside it; its load waits for this teardown.
+    Disposing,
 }
 
 /// One entry of the registry, as [`snapshot`](crate::StoreRegistry::snapshot) saw it.
@@ -20,10 +26,18 @@ pub enum EntryState {
 pub struct EntrySnapshot<K> {
     /// The store's id.
     pub store_id: K,
+    /// The store's type, as [`std::any::type_name`] names it (for display: not unique, not
+    /// stable across compiler versions).
+    pub store_type: &'static str,
     /// Loading, ready or failed.
     pub state: EntryState,
     /// Unreleased retain guards, plus one while a `get_or_load`/`preload` waits on its load.
     pub holders: usize,
-    /// Time left before the entry is disposed, while its idle countdown runs.
+    /// Time left before the entry is disposed, while its idle countdown runs (paused while
+    /// the page is hidden, with
+    /// [`pause_while_hidden`](crate::RegistryConfig::pause_while_hidden)).
     pub disposes_in: Option<Duration>,
+    /// The entry's cache time: its first options' (or the registry's default), lengthened by
+    /// later options under [`CacheTimePolicy::Longest`](crate::CacheTimePolicy::Longest).
+    pub unused_cache_time: CacheTime,
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::future::{Either, select};
 
-use crate::registry::Shared;
+use crate::shared::Shared;
 use crate::runtime::MAX_SLEEP;
 
 /// Wakes the timer task: an earlier deadline appeared, or the registry was disposed.
@@ -60,12 +60,7 @@ pub(crate) enum Next {
 
 /// The timer task. Holds the registry weakly: it never keeps a dropped registry (nor, through
 /// it, the runtime) alive.
-pub(crate) async fn run<K, S, E>(registry: Weak<Shared<K, S, E>>, signal: Rc<TimerSignal>)
-where
-    K: Eq + std::hash::Hash + Clone + std::fmt::Debug + 'static,
-    S: 'static,
-    E: 'static,
-{
+pub(crate) async fn run<K: crate::StoreId>(registry: Weak<Shared<K>>, signal: Rc<TimerSignal>) {
     loop {
         let (next, sleep) = match registry.upgrade() {
             Some(shared) => match shared.expire_due() {

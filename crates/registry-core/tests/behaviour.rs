@@ -1,7 +1,7 @@
 //! Behaviour of `StoreRegistry`, one case per behaviour, on the virtual clock of `TestRuntime`.
 //!
 //! The first part ports the TypeScript original's suite; the second covers the semantics the
-//! port fixes or adds (see issue 3). Every test runs natively and, under `wasm-bindgen-test`,
+//! port fixes or adds. Every test runs natively and, under `wasm-bindgen-test`,
 //! in a browser. Tests about panics are native-only and live in `tests/panics.rs`.
 
 #[cfg(target_arch = "wasm32")]
@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use registry_core::test_util::TestRuntime;
 use registry_core::{
-    CacheTime, EntryState, LoadContext, Lookup, MAX_SLEEP, RegistryConfig, RegistryError,
+    CacheTime, EntryState, LoadContext, Lookup, RegistryConfig, RegistryError,
     StoreOptions, StoreRegistry,
 };
 
 use support::{
-    Options, Registry, TestError, TestLoader, TestStore, entry, live_entry, load_error, ms,
+    MAX_SLEEP, Options, Registry, TestError, TestLoader, TestStore, entry, live_entry, load_error, ms,
     options_keeping_context, pending, ready_error, ready_store, registry, resolved, secs,
     set_timeout_registry, still_pending,
 };
@@ -220,7 +220,7 @@ fn an_infinite_cache_time_never_disposes() {
 fn the_call_site_cache_time_overrides_the_registry_default() {
     let rt = TestRuntime::new();
     let registry = StoreRegistry::with_runtime(
-        RegistryConfig::default().with_default_unused_cache_time(secs(10)),
+        RegistryConfig::default().default_unused_cache_time(secs(10)),
         rt.clone(),
     );
     let loader = TestLoader::new(&rt);
@@ -479,7 +479,7 @@ fn calls_after_dispose_return_disposed() {
     assert!(guard.is_inert());
     assert_eq!(ready_error(lookup), RegistryError::Disposed);
     resolved(registry.preload(&options));
-    assert!(!registry.invalidate("a"));
+    assert!(!registry.invalidate(&options));
     assert!(registry.snapshot().is_empty());
     assert_eq!(loader.loads(), 1);
 }
@@ -910,7 +910,7 @@ fn invalidate_drops_a_cached_failure_even_while_it_is_held() {
     let _failure = ready_error(registry.get_or_load(&options));
     assert_eq!(live_entry(&registry, "a").holders, 1);
 
-    assert!(registry.invalidate("a"));
+    assert!(registry.invalidate(&options));
     assert!(registry.snapshot().is_empty());
     assert_eq!(loader.disposals(), 1);
 
@@ -930,7 +930,7 @@ fn invalidate_drops_an_idle_store() {
     let options = loader.options("a");
 
     let first = ready_store(registry.get_or_load(&options));
-    assert!(registry.invalidate("a"));
+    assert!(registry.invalidate(&options));
     assert_eq!(loader.disposals(), 1);
     assert_eq!(Rc::strong_count(&first), 1);
 
@@ -947,13 +947,13 @@ fn invalidate_leaves_loading_held_and_absent_entries_alone() {
     let loader = TestLoader::new(&rt);
     let slow = TestLoader::new(&rt).delayed(secs(1));
 
-    assert!(!registry.invalidate("absent"));
+    assert!(!registry.invalidate(&loader.options("absent")));
 
     let loading = pending(registry.get_or_load(&slow.options("loading")));
-    assert!(!registry.invalidate("loading"));
+    assert!(!registry.invalidate(&slow.options("loading")));
 
     let guard = registry.retain(&loader.options("held"));
-    assert!(!registry.invalidate("held"));
+    assert!(!registry.invalidate(&loader.options("held")));
 
     rt.advance(secs(1));
     let store = resolved(loading).expect("the load was left alone");
@@ -992,7 +992,7 @@ fn a_stale_guard_does_not_touch_a_new_entry_with_the_same_id() {
 
     let stale = registry.retain(&options);
     assert!(
-        registry.invalidate("a"),
+        registry.invalidate(&options),
         "a held failure can be invalidated"
     );
     assert_eq!(loader.disposals(), 1);
@@ -1056,7 +1056,7 @@ fn on_dispose_registered_after_the_entry_ended_runs_at_once() {
     let _store = ready_store(registry.get_or_load(&options));
     let ctx = kept.borrow_mut().take().expect("the loader ran");
     assert!(!ctx.is_cancelled());
-    assert!(registry.invalidate("a"));
+    assert!(registry.invalidate(&options));
     assert!(ctx.is_cancelled());
     resolved(ctx.cancelled());
 
@@ -1627,10 +1627,10 @@ impl Drop for DropStore {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_store_drop_may_call_back_into_the_registry() {
-    type DropRegistry = StoreRegistry<String, DropStore, TestError>;
+    type DropRegistry = StoreRegistry<String>;
     let rt = TestRuntime::new();
     let registry: DropRegistry = StoreRegistry::with_runtime(
-        RegistryConfig::default().with_default_unused_cache_time(secs(1)),
+        RegistryConfig::default().default_unused_cache_time(secs(1)),
         rt.clone(),
     );
     let loads = Rc::new(Cell::new(0));
@@ -1642,7 +1642,7 @@ fn a_store_drop_may_call_back_into_the_registry() {
         let (handle, log) = (handle.clone(), Rc::clone(&log));
         let on_drop: Box<dyn FnOnce()> = Box::new(move || {
             let plain = StoreOptions::new("b".to_owned(), |_ctx: LoadContext<String>| async {
-                Ok(DropStore {
+                Ok::<_, TestError>(DropStore {
                     on_drop: RefCell::new(None),
                 })
             });
@@ -1656,7 +1656,7 @@ fn a_store_drop_may_call_back_into_the_registry() {
                 .push(format!("entries: {}", handle.snapshot().len()));
         });
         async move {
-            Ok(DropStore {
+            Ok::<_, TestError>(DropStore {
                 on_drop: RefCell::new(Some(on_drop)),
             })
         }
@@ -1684,7 +1684,7 @@ fn a_store_drop_may_call_back_into_the_registry() {
 /// be dropped while the registry's state was borrowed).
 struct ErrorThatReadsTheRegistry {
     registry:
-        Rc<RefCell<Option<registry_core::StoreRegistry<String, u32, ErrorThatReadsTheRegistry>>>>,
+        Rc<RefCell<Option<registry_core::StoreRegistry<String>>>>,
     reads: Rc<Cell<usize>>,
 }
 
@@ -1703,7 +1703,7 @@ fn a_cached_failure_is_dropped_outside_the_registry_borrow() {
     let rt = TestRuntime::new();
     let slot = Rc::new(RefCell::new(None));
     let reads = Rc::new(Cell::new(0));
-    let registry: registry_core::StoreRegistry<String, u32, ErrorThatReadsTheRegistry> =
+    let registry: registry_core::StoreRegistry<String> =
         registry_core::StoreRegistry::with_runtime(
             registry_core::RegistryConfig::default(),
             rt.clone(),
@@ -1734,14 +1734,14 @@ fn a_cached_failure_is_dropped_outside_the_registry_borrow() {
 
     // The same through invalidate.
     let _ = registry.get_or_load(&options);
-    assert!(registry.invalidate("a"));
+    assert!(registry.invalidate(&options));
     assert_eq!(reads.get(), 2);
     slot.borrow_mut().take();
 }
 
 /// A store that keeps a way back to its registry, weakly.
 struct DocWithRegistry {
-    registry: registry_core::WeakStoreRegistry<String, DocWithRegistry, String>,
+    registry: registry_core::WeakStoreRegistry<String>,
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -1749,7 +1749,7 @@ struct DocWithRegistry {
 fn a_store_holding_a_weak_registry_handle_does_not_keep_the_registry_alive() {
     let rt = TestRuntime::new();
     let disposals = Rc::new(Cell::new(0));
-    let registry: registry_core::StoreRegistry<String, DocWithRegistry, String> =
+    let registry: registry_core::StoreRegistry<String> =
         registry_core::StoreRegistry::with_runtime(
             registry_core::RegistryConfig::default(),
             rt.clone(),
@@ -1761,7 +1761,7 @@ fn a_store_holding_a_weak_registry_handle_does_not_keep_the_registry_alive() {
             let (registry, counter) = (handle.clone(), Rc::clone(&counter));
             async move {
                 ctx.on_dispose(move || counter.set(counter.get() + 1));
-                Ok(DocWithRegistry { registry })
+                Ok::<_, String>(DocWithRegistry { registry })
             }
         })
         .unused_cache_time(CacheTime::Infinite);

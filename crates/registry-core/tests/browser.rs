@@ -17,7 +17,7 @@ use futures::future::{Either, join_all, select};
 use gloo_timers::future::TimeoutFuture;
 use registry_core::{
     BrowserRuntime, CacheTime, DEFAULT_BROWSER_CACHE_TIME, EntryState, LoadContext, Lookup,
-    MAX_SLEEP, RegistryConfig, RegistryError, Runtime, StoreOptions, StoreRegistry,
+    RegistryConfig, RegistryError, Runtime, StoreOptions, StoreRegistry,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -26,13 +26,15 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// How long a poll waits for something the registry must do "soon" before the test fails.
 /// Far above the cache times used here, so a loaded CI machine does not fail a test.
 const PATIENCE: Duration = Duration::from_secs(5);
+/// The browser's `setTimeout` limit (2^31 - 1 ms): the longest sleep the registry may ask for.
+const MAX_SLEEP: Duration = Duration::from_millis(i32::MAX as u64);
 
 #[derive(Debug)]
 struct Doc {
     id: String,
 }
 
-type Registry = StoreRegistry<String, Doc, String>;
+type Registry = StoreRegistry<String>;
 type Counter = Rc<Cell<usize>>;
 
 /// Loads and disposals of the stores a test's options load.

@@ -69,7 +69,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError};
 use registry_core::test_util::TestRuntime;
 use registry_core::{
-    CacheTime, EntryState, LoadContext, LoadFuture, Lookup, MAX_SLEEP, Preload, RegistryConfig,
+    CacheTime, EntryState, LoadContext, LoadFuture, Lookup, Preload, RegistryConfig,
     RegistryError, RetainGuard, Runtime, StoreOptions, StoreRegistry,
 };
 
@@ -89,6 +89,8 @@ const SHORT: Duration = Duration::from_millis(100);
 const DEFAULT: Duration = Duration::from_secs(1);
 /// Longer than [`MAX_SLEEP`]: the registry must chain its sleeps.
 const LONG: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// The browser's `setTimeout` limit (2^31 - 1 ms): the longest sleep the registry may ask for.
+const MAX_SLEEP: Duration = Duration::from_millis(i32::MAX as u64);
 
 /// The cache time an operation's options ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,11 +286,18 @@ struct ModelEntry {
     load_hold: bool,
     cache: CacheChoice,
     deadline: Option<Duration>,
+    /// When the entry last became idle or was hit while idle (the recency order).
+    last_used: u64,
 }
 
 impl ModelEntry {
     fn holders(&self) -> usize {
         self.retains + usize::from(self.load_hold)
+    }
+
+    /// Idle: nothing holds it and its load settled (only idle entries are ever evicted).
+    fn is_idle(&self) -> bool {
+        self.holders() == 0 && self.stage != Stage::Loading
     }
 }
 
@@ -315,6 +324,10 @@ enum Expected {
 struct Model {
     now: Duration,
     disposed: bool,
+    /// `RegistryConfig::max_idle_entries`.
+    max_idle: Option<usize>,
+    /// The last recency number handed out.
+    last_used: u64,
     next_load: LoadNo,
     entries: BTreeMap<Id, ModelEntry>,
     loads_started: [usize; IDS],
@@ -370,6 +383,7 @@ impl Model {
                 load_hold: hold == Hold::Load,
                 cache: options.cache,
                 deadline: None,
+                last_used: 0,
             },
         );
         let guard = (hold == Hold::Guard).then_some(load_no);
@@ -397,6 +411,11 @@ impl Model {
         entry.load_hold = false;
         let settled = if ok { Settled::Loaded } else { Settled::Failed };
         self.settled.insert(load_no, settled);
+        if !ok {
+            // A failed load's teardown runs at once; the failure stays cached.
+            self.ended.insert(load_no);
+            self.disposals[id] += 1;
+        }
         self.go_idle(id);
         Some(load_no)
     }
@@ -412,8 +431,27 @@ impl Model {
         }
         match entry.cache.duration() {
             None => {}
-            Some(d) if d.is_zero() => self.end(id, Settled::Cancelled),
+            Some(d) if d.is_zero() => return self.end(id, Settled::Cancelled),
             Some(d) => entry.deadline = Some(now + d),
+        }
+        let Some(max) = self.max_idle else { return };
+        if entry.is_idle() {
+            self.last_used += 1;
+            entry.last_used = self.last_used;
+        }
+        // Evict the least recently used idle entries beyond the bound.
+        loop {
+            let idle: Vec<(u64, Id)> = self
+                .entries
+                .iter()
+                .filter(|(_, entry)| entry.is_idle())
+                .map(|(&id, entry)| (entry.last_used, id))
+                .collect();
+            if idle.len() <= max {
+                break;
+            }
+            let (_, oldest) = idle.into_iter().min().expect("more idle entries than the bound");
+            self.end(oldest, Settled::Cancelled);
         }
     }
 
@@ -423,8 +461,11 @@ impl Model {
         if entry.stage == Stage::Loading {
             self.settled.insert(entry.load_no, reason);
         }
-        self.ended.insert(entry.load_no);
-        self.disposals[id] += 1;
+        // A failed entry's teardown ran when it failed.
+        if entry.stage != Stage::Failed {
+            self.ended.insert(entry.load_no);
+            self.disposals[id] += 1;
+        }
     }
 
     /// A guard on load `load_no`'s entry is released.
@@ -499,7 +540,7 @@ struct LoadFailed {
     load_no: LoadNo,
 }
 
-type Registry = StoreRegistry<Id, Store, LoadFailed>;
+type Registry = StoreRegistry<Id>;
 type Reply = oneshot::Sender<Result<Store, LoadFailed>>;
 
 /// What the loaders and their `on_dispose` callbacks record, shared with the test.
@@ -684,8 +725,14 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
+        Self::with_max_idle(None)
+    }
+
+    /// A harness whose registry keeps at most `max_idle` idle entries.
+    fn with_max_idle(max_idle: Option<usize>) -> Self {
         let rt = TestRuntime::new();
-        let config = RegistryConfig::default().with_default_unused_cache_time(DEFAULT);
+        let mut config = RegistryConfig::default().default_unused_cache_time(DEFAULT);
+        config.max_idle_entries = max_idle;
         let runtime = SleepLimit {
             rt: rt.clone(),
             longest_sleep: Rc::default(),
@@ -705,7 +752,10 @@ impl Harness {
             futures: Vec::new(),
             identities: HashMap::new(),
             resolved: Vec::new(),
-            model: Model::default(),
+            model: Model {
+                max_idle,
+                ..Model::default()
+            },
         }
     }
 
@@ -722,7 +772,12 @@ impl Harness {
     /// Runs `ops`, checking the registry against the model after each step, then drops the
     /// registry and checks that it disposed everything.
     fn run(ops: &[Op]) -> Result<Self, String> {
-        let mut harness = Self::new();
+        Self::run_bounded(None, ops)
+    }
+
+    /// [`run`](Self::run) with a bound on idle entries.
+    fn run_bounded(max_idle: Option<usize>, ops: &[Op]) -> Result<Self, String> {
+        let mut harness = Self::with_max_idle(max_idle);
         for (step, op) in ops.iter().enumerate() {
             harness
                 .step(op)
@@ -793,7 +848,12 @@ impl Harness {
             }
             Op::Invalidate(id) => {
                 let expected = self.model.invalidate(id);
-                let actual = self.registry().invalidate(&id);
+                // The options name the entry; their loader and cache time play no part.
+                let names = Opts {
+                    cache: CacheChoice::Default,
+                    flavour: Flavour::Controlled,
+                };
+                let actual = self.registry().invalidate(&self.options(id, names));
                 ensure!(
                     actual == expected,
                     "invalidate returned {actual}, model {expected}"
@@ -1166,9 +1226,12 @@ proptest! {
     })]
 
     #[test]
-    fn registry_matches_the_model(ops in proptest::collection::vec(op(), 1..60)) {
-        if let Err(message) = Harness::run(&ops) {
-            return Err(TestCaseError::fail(message));
+    fn registry_matches_the_model(
+        max_idle in prop_oneof![2 => Just(None), 1 => (0_usize..3).prop_map(Some)],
+        ops in proptest::collection::vec(op(), 1..60),
+    ) {
+        if let Err(message) = Harness::run_bounded(max_idle, &ops) {
+            return Err(TestCaseError::fail(format!("max_idle_entries {max_idle:?}: {message}")));
         }
     }
 }
@@ -1223,6 +1286,34 @@ fn known_sequence_gives_the_expected_counts() {
             (3, Some(Settled::Disposed)),
         ]
     );
+}
+
+/// The bound on idle entries disposes the least recently used idle entry, never a held one,
+/// and a hit makes an entry the most recently used.
+#[test]
+fn eviction_follows_recency_and_spares_held_entries() {
+    let ok = opts(CacheChoice::Infinite, Flavour::ImmediateOk);
+    let harness = Harness::run_bounded(
+        Some(1),
+        &[
+            // Load 0, held by a guard: never evicted.
+            Op::Retain(0, ok),
+            // Load 1 goes idle: one idle entry, within the bound.
+            Op::GetOrLoad(1, ok),
+            // Load 2 goes idle: two idle entries; load 1 is the least recently used.
+            Op::GetOrLoad(2, ok),
+            // Load 3, id 1 again: load 2 is evicted now.
+            Op::GetOrLoad(1, ok),
+            // A hit on id 1 keeps it; load 4 (id 2) evicts id 1 (the least recent idle).
+            Op::GetOrLoad(1, ok),
+            Op::GetOrLoad(2, ok),
+        ],
+    )
+    .unwrap_or_else(|message| panic!("{message}"));
+    let loaders = harness.loaders.borrow();
+    assert_eq!(loaders.started, [1, 2, 2]);
+    // Evicted in this order; dropping the registry at the end disposes the live 0 and 4.
+    assert_eq!(loaders.disposed_loads, [1, 2, 3, 0, 4]);
 }
 
 /// The checks are not vacuous: a model that disagrees with the registry in any one respect

@@ -54,7 +54,7 @@ fn a_panicking_loader_closure_gives_loader_panicked_and_the_registry_stays_usabl
         ready_store(registry.get_or_load(&loader.options("b"))).id,
         "b"
     );
-    assert!(registry.invalidate("a"));
+    assert!(registry.invalidate(&options));
     let _again = ready_error(registry.get_or_load(&options));
     assert_eq!(*calls.borrow(), 2);
     registry.dispose();
@@ -88,7 +88,7 @@ fn a_loader_future_that_panics_on_poll_gives_loader_panicked() {
 
     // Its teardown still runs, once, when the entry ends.
     assert_eq!(*torn_down.borrow(), 0);
-    assert!(registry.invalidate("a"));
+    assert!(registry.invalidate(&options));
     assert_eq!(*torn_down.borrow(), 1);
 
     let loader = TestLoader::new(&rt).delayed(ms(10));
@@ -151,7 +151,7 @@ fn a_panicking_on_dispose_callback_registered_after_the_entry_ended_does_not_unw
     let (options, kept) = options_keeping_context("a");
 
     let _store = ready_store(registry.get_or_load(&options));
-    assert!(registry.invalidate("a"));
+    assert!(registry.invalidate(&options));
     let ctx = kept.borrow_mut().take().expect("the loader ran");
     ctx.on_dispose(|| panic!("a late teardown callback blew up"));
 
@@ -177,7 +177,7 @@ impl registry_core::Runtime for NoSpawnRuntime {
 #[test]
 fn a_runtime_that_cannot_spawn_leaves_no_stuck_entry() {
     let rt = TestRuntime::new();
-    let registry: registry_core::StoreRegistry<String, TestStore, TestError> =
+    let registry: registry_core::StoreRegistry<String> =
         registry_core::StoreRegistry::with_runtime(
             registry_core::RegistryConfig::default(),
             NoSpawnRuntime(rt.clone()),

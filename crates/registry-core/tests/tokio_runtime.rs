@@ -13,7 +13,7 @@ use registry_core::{
 struct Doc(String);
 
 type Counter = Rc<Cell<usize>>;
-type Registry = StoreRegistry<String, Doc, String>;
+type Registry = StoreRegistry<String>;
 type Options = StoreOptions<String, Doc, String>;
 
 fn options(loads: Counter, disposals: Counter, cache_time: Duration) -> Options {

@@ -17,7 +17,7 @@ pub struct Store {
     pub id: String,
 }
 
-pub type Registry = StoreRegistry<String, Store, Infallible>;
+pub type Registry = StoreRegistry<String>;
 pub type Options = StoreOptions<String, Store, Infallible>;
 
 pub fn registry(rt: &TestRuntime) -> Registry {

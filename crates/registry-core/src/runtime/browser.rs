@@ -1,9 +1,11 @@
 use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use super::{MAX_SLEEP, Runtime};
+use super::{MAX_SLEEP, Runtime, VisibilitySubscription};
 
 #[wasm_bindgen]
 extern "C" {
@@ -15,7 +17,9 @@ extern "C" {
 /// The browser's event loop: tasks through `wasm_bindgen_futures::spawn_local`, sleeps through
 /// `setTimeout` (via `gloo-timers`), the clock through `performance.now()`.
 ///
-/// Works in windows and in workers. Sleeps longer than [`MAX_SLEEP`] are chained.
+/// Works in windows and in workers. Sleeps longer than `setTimeout`'s limit are chained.
+/// Visibility is the document's (`document.hidden` and its `visibilitychange` event); in a
+/// worker the page counts as visible.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BrowserRuntime;
 
@@ -43,4 +47,32 @@ impl Runtime for BrowserRuntime {
     fn now(&self) -> Duration {
         Duration::from_secs_f64((performance_now() / 1000.0).max(0.0))
     }
+
+    fn is_hidden(&self) -> bool {
+        document().is_some_and(|document| document.hidden())
+    }
+
+    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> VisibilitySubscription {
+        let Some(document) = document() else {
+            return VisibilitySubscription::none();
+        };
+        let closure = Closure::<dyn Fn()>::new(listener);
+        let function: js_sys::Function = closure.as_ref().unchecked_ref::<js_sys::Function>().clone();
+        if document
+            .add_event_listener_with_callback("visibilitychange", &function)
+            .is_err()
+        {
+            tracing::warn!("cannot listen to visibilitychange: idle countdowns never pause");
+            return VisibilitySubscription::none();
+        }
+        VisibilitySubscription::new(move || {
+            let _ = document.remove_event_listener_with_callback("visibilitychange", &function);
+            drop(closure);
+        })
+    }
+}
+
+/// The window's document; `None` in a worker.
+fn document() -> Option<web_sys::Document> {
+    web_sys::window().and_then(|window| window.document())
 }

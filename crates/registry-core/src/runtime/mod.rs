@@ -1,5 +1,6 @@
 //! [`Runtime`]: where the registry spawns its tasks and reads its clock.
 
+use std::fmt;
 use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
@@ -18,7 +19,7 @@ pub use tokio::TokioRuntime;
 
 /// The longest single sleep the registry asks for: the browser's `setTimeout` limit
 /// (2^31 - 1 ms, about 24.8 days). Longer cache times are served by chained sleeps.
-pub const MAX_SLEEP: Duration = Duration::from_millis(i32::MAX as u64);
+pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(i32::MAX as u64);
 
 /// The small interface between the registry and the platform: spawn a task on this thread,
 /// sleep, and read a monotonic clock.
@@ -38,9 +39,59 @@ pub trait Runtime {
     fn spawn_local(&self, task: LocalBoxFuture<'static, ()>);
 
     /// A future that completes after `duration`. The registry never asks for more than
-    /// [`MAX_SLEEP`] at once. Dropping the future cancels the platform timer.
+    /// 2^31 - 1 ms (the browser's `setTimeout` limit, about 24.8 days) at once: longer cache
+    /// times are served by chained sleeps. Dropping the future cancels the platform timer.
     fn sleep(&self, duration: Duration) -> LocalBoxFuture<'static, ()>;
 
     /// Monotonic time elapsed since an origin fixed by this runtime.
     fn now(&self) -> Duration;
+
+    /// Whether the page is hidden (a background tab). Read by registries with
+    /// [`pause_while_hidden`](crate::RegistryConfig::pause_while_hidden). The default: never.
+    fn is_hidden(&self) -> bool {
+        false
+    }
+
+    /// Calls `listener` whenever the page's visibility may have changed, until the returned
+    /// subscription is dropped. The default: never calls it.
+    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> VisibilitySubscription {
+        drop(listener);
+        VisibilitySubscription::none()
+    }
+}
+
+/// A listener registered with [`Runtime::on_visibility_change`]: dropping it unregisters it.
+#[must_use = "the listener is unregistered when the subscription is dropped"]
+pub struct VisibilitySubscription {
+    unsubscribe: Option<Box<dyn FnOnce()>>,
+}
+
+impl VisibilitySubscription {
+    /// A subscription that runs `unsubscribe` when dropped.
+    pub fn new(unsubscribe: impl FnOnce() + 'static) -> Self {
+        Self {
+            unsubscribe: Some(Box::new(unsubscribe)),
+        }
+    }
+
+    /// A subscription to nothing (for runtimes that cannot tell visibility).
+    pub fn none() -> Self {
+        Self { unsubscribe: None }
+    }
+}
+
+impl Drop for VisibilitySubscription {
+    fn drop(&mut self) {
+        if let Some(unsubscribe) = self.unsubscribe.take() {
+            unsubscribe();
+        }
+    }
+}
+
+impl fmt::Debug for VisibilitySubscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VisibilitySubscription")
+            .field("active", &self.unsubscribe.is_some())
+            .finish()
+    }
 }

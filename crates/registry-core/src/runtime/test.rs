@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 
-use super::Runtime;
+use super::{Runtime, VisibilitySubscription};
 
 /// A deterministic runtime for tests: a virtual clock and a single-threaded executor that only
 /// runs when told to, like `tokio::time::pause` + `advance`.
@@ -48,6 +48,8 @@ struct Inner {
     now: Cell<Duration>,
     timers: RefCell<BTreeMap<(Duration, u64), Waker>>,
     next_timer: Cell<u64>,
+    hidden: Cell<bool>,
+    visibility_listeners: RefCell<slab::Slab<Rc<dyn Fn()>>>,
 }
 
 struct TaskWaker {
@@ -153,6 +155,24 @@ impl TestRuntime {
         }
     }
 
+    /// Simulates the page being hidden (`true`, a background tab) or visible again: calls
+    /// every listener registered through [`Runtime::on_visibility_change`] when the state
+    /// changes, then runs tasks until they stall.
+    pub fn set_hidden(&self, hidden: bool) {
+        if self.inner.hidden.replace(hidden) == hidden {
+            return;
+        }
+        let listeners: Vec<Rc<dyn Fn()>> = self
+            .inner
+            .visibility_listeners
+            .borrow()
+            .iter()
+            .map(|(_, listener)| Rc::clone(listener))
+            .collect();
+        listeners.iter().for_each(|listener| listener());
+        self.run_until_stalled();
+    }
+
     /// The virtual time elapsed since the runtime was created.
     pub fn now(&self) -> Duration {
         self.inner.now.get()
@@ -217,6 +237,26 @@ impl Runtime for TestRuntime {
 
     fn now(&self) -> Duration {
         self.inner.now.get()
+    }
+
+    fn is_hidden(&self) -> bool {
+        self.inner.hidden.get()
+    }
+
+    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> VisibilitySubscription {
+        let key = self
+            .inner
+            .visibility_listeners
+            .borrow_mut()
+            .insert(Rc::from(listener));
+        let inner = Rc::downgrade(&self.inner);
+        VisibilitySubscription::new(move || {
+            if let Some(inner) = inner.upgrade()
+                && let Ok(mut listeners) = inner.visibility_listeners.try_borrow_mut()
+            {
+                listeners.try_remove(key);
+            }
+        })
     }
 }
 

@@ -17,12 +17,15 @@ use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
 use registry_core::test_util::TestRuntime;
 use registry_core::{
-    CacheTime, EntrySnapshot, LoadContext, LoadFuture, Lookup, MAX_SLEEP, RegistryConfig,
+    CacheTime, EntrySnapshot, LoadContext, LoadFuture, Lookup, RegistryConfig,
     RegistryError, Runtime, StoreOptions, StoreRegistry,
 };
 
+/// The browser's `setTimeout` limit (2^31 - 1 ms): the longest sleep the registry may ask for.
+pub const MAX_SLEEP: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// The registry every test uses unless it needs another store type.
-pub type Registry = StoreRegistry<String, TestStore, TestError>;
+pub type Registry = StoreRegistry<String>;
 /// Options for [`Registry`].
 pub type Options = StoreOptions<String, TestStore, TestError>;
 
@@ -54,7 +57,7 @@ impl Error for TestError {}
 /// Every test names its cache time: the default differs between native targets and wasm32.
 pub fn registry(rt: &TestRuntime, cache_time: impl Into<CacheTime>) -> Registry {
     StoreRegistry::with_runtime(
-        RegistryConfig::default().with_default_unused_cache_time(cache_time),
+        RegistryConfig::default().default_unused_cache_time(cache_time),
         rt.clone(),
     )
 }
@@ -110,7 +113,7 @@ pub fn set_timeout_registry(
 ) -> (Registry, SetTimeoutRuntime) {
     let runtime = SetTimeoutRuntime::new(rt);
     let registry = StoreRegistry::with_runtime(
-        RegistryConfig::default().with_default_unused_cache_time(cache_time),
+        RegistryConfig::default().default_unused_cache_time(cache_time),
         runtime.clone(),
     );
     (registry, runtime)
@@ -334,14 +337,10 @@ pub fn still_pending<F: Future + Unpin>(future: &mut F) -> bool {
 }
 
 /// The snapshot of `id`'s entry, if it has one.
-pub fn entry<S, E>(
-    registry: &StoreRegistry<String, S, E>,
+pub fn entry(
+    registry: &StoreRegistry<String>,
     id: &str,
-) -> Option<EntrySnapshot<String>>
-where
-    S: 'static,
-    E: 'static,
-{
+) -> Option<EntrySnapshot<String>> {
     registry
         .snapshot()
         .into_iter()
@@ -350,11 +349,7 @@ where
 
 /// The snapshot of `id`'s entry, which must exist.
 #[track_caller]
-pub fn live_entry<S, E>(registry: &StoreRegistry<String, S, E>, id: &str) -> EntrySnapshot<String>
-where
-    S: 'static,
-    E: 'static,
-{
+pub fn live_entry(registry: &StoreRegistry<String>, id: &str) -> EntrySnapshot<String> {
     match entry(registry, id) {
         Some(entry) => entry,
         None => panic!("expected an entry for {id:?}"),

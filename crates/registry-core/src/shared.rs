@@ -1,0 +1,931 @@
+//! [`Shared`]: the state behind every registry handle, and every operation on it.
+//!
+//! Every operation borrows the state for a short section that calls no user code, collects what
+//! must happen next ([`AfterBorrow`]: entries to finish, the timer to re-arm), releases the
+//! borrow, and only then runs loaders, teardown, wakers, `Drop`s and the runtime's spawn.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell, RefMut};
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::Context;
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+use hashbrown::HashTable;
+use slotmap::SlotMap;
+use tracing::Instrument;
+
+use crate::config::{CacheTimePolicy, NEVER, Nanos};
+use crate::entry::{Ended, Entry, EntryKey, EntryType, Idle, Stage};
+use crate::expiry::ExpiryQueue;
+use crate::guard::{ReleaseHold, RetainGuard};
+use crate::idle::IdleOrder;
+use crate::load::{Load, LoadFuture, Outcome, PendingLoad};
+use crate::load_task::LoadTask;
+use crate::options::Loader;
+use crate::panic::drop_contained;
+use crate::runtime::VisibilitySubscription;
+use crate::teardown::{Finished, Teardown};
+use crate::timer::{self, Next, TimerSignal};
+use crate::{
+    CacheTime, EntrySnapshot, EntryState, LoadContext, Lookup, RegistryConfig, RegistryError,
+    Runtime, StoreId, StoreOptions,
+};
+
+/// Wraps every call of a loader and every poll of its future
+/// ([`StoreRegistry::set_load_scope`](crate::StoreRegistry::set_load_scope)).
+pub(crate) type LoadScope = Rc<dyn Fn(&mut dyn FnMut())>;
+
+/// The shared state behind every handle. Borrowed only for short, call-free sections.
+pub(crate) struct Shared<K> {
+    runtime: Rc<dyn Runtime>,
+    config: RegistryConfig,
+    signal: Rc<TimerSignal>,
+    clock: Clock,
+    load_scope: RefCell<Option<LoadScope>>,
+    visibility: RefCell<Option<VisibilitySubscription>>,
+    inner: RefCell<Inner<K>>,
+}
+
+/// The registry's clock: the runtime's, stopped while the page is hidden when
+/// [`RegistryConfig::pause_while_hidden`] is set. Idle deadlines are on this clock, so pausing
+/// it pauses every countdown at once, with no per-entry work.
+#[derive(Default)]
+struct Clock {
+    /// When (on the runtime's clock) the page was hidden, while it is.
+    paused_at: Cell<Option<Duration>>,
+    /// Total time the page was hidden.
+    hidden_for: Cell<Duration>,
+}
+
+struct Inner<K> {
+    disposed: bool,
+    /// foldhash (hashbrown's default hasher, seeded per process) instead of SipHash: hashing
+    /// the id was 40 % of a cache hit's instructions.
+    hasher: foldhash::fast::RandomState,
+    /// Entry keys, hashed by their entry's id. The ids live in the entries only: the index
+    /// costs 8 bytes a slot, and an id is compared where the entry is read anyway. An ended
+    /// entry whose async teardown still runs ([`Stage::Disposing`]) stays indexed beside the
+    /// new entry of its id, so that the new load can find it and wait.
+    index: HashTable<EntryKey>,
+    entries: SlotMap<EntryKey, Entry<K>>,
+    expiry: ExpiryQueue,
+    idle: IdleOrder,
+    /// The deadline the timer task sleeps until, if it sleeps.
+    armed: Option<Nanos>,
+    timer_started: bool,
+    /// Teardowns of the entries that `dispose` ended, for `dispose_async`.
+    final_teardowns: Vec<Rc<Teardown>>,
+}
+
+/// Which hold a lookup takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// `get_or_load`: the load hold while a load is in flight.
+    Load,
+    /// `retain` and `retain_and_get`: a guard.
+    Retain,
+}
+
+/// What a borrowed section leaves to do once the borrow is released.
+#[must_use]
+#[derive(Default)]
+struct AfterBorrow {
+    ended: Vec<Ended>,
+    rearm: bool,
+}
+
+impl<K: StoreId> Inner<K> {
+    fn hash(&self, store_id: &K) -> u64 {
+        self.hasher.hash_one(store_id)
+    }
+
+    /// The live entry of `store_id` with store type `S` and error type `E`.
+    #[inline]
+    fn find<S: 'static, E: 'static>(&self, hash: u64, store_id: &K) -> Option<EntryKey> {
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&key| {
+                entries.get(key).is_some_and(|entry| {
+                    entry.ty.is::<S, E>() && !entry.is_disposing() && entry.store_id == *store_id
+                })
+            })
+            .copied()
+    }
+
+    /// The teardown of an ended entry of the same id and types that is still disposing.
+    fn find_disposing<S: 'static, E: 'static>(
+        &self,
+        hash: u64,
+        store_id: &K,
+    ) -> Option<Rc<Teardown>> {
+        let entries = &self.entries;
+        let key = self.index.find(hash, |&key| {
+            entries.get(key).is_some_and(|entry| {
+                entry.ty.is::<S, E>() && entry.is_disposing() && entry.store_id == *store_id
+            })
+        })?;
+        match &self.entries.get(*key)?.stage {
+            Stage::Disposing(teardown) => Some(Rc::clone(teardown)),
+            _ => None,
+        }
+    }
+
+    fn index_insert(&mut self, hash: u64, key: EntryKey) {
+        let Inner {
+            index,
+            entries,
+            hasher,
+            ..
+        } = self;
+        index.insert_unique(hash, key, |&other| {
+            entries
+                .get(other)
+                .map_or(0, |entry| hasher.hash_one(&entry.store_id))
+        });
+    }
+
+    fn unindex(&mut self, key: EntryKey) {
+        let Some(entry) = self.entries.get(key) else {
+            return;
+        };
+        let hash = self.hash(&entry.store_id);
+        if let Ok(found) = self.index.find_entry(hash, |&other| other == key) {
+            found.remove();
+        }
+    }
+
+    /// Ends the entry `key`. It is forgotten at once, or kept as [`Stage::Disposing`] while its
+    /// async teardown runs.
+    fn remove(&mut self, key: EntryKey) -> Ended {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return Ended::default();
+        };
+        self.idle.forget(&mut entry.idle_seq);
+        if entry.queued != NEVER {
+            self.expiry.remove(entry.queued, key);
+            entry.queued = NEVER;
+        }
+        entry.deadline = NEVER;
+        if entry.teardown_pending() && !self.disposed && !entry.is_disposing() {
+            let mut ended = entry.end_in_place(false);
+            ended.kept_as_disposing = Some(key);
+            return ended;
+        }
+        self.unindex(key);
+        match self.entries.remove(key) {
+            Some(entry) => entry.into_ended(self.disposed),
+            None => Ended::default(),
+        }
+    }
+
+    /// Applies an entry's idle transition at `now`: starts its countdown (or disposes it, at
+    /// cache time zero), makes it the most recently used idle entry and evicts the least
+    /// recently used ones beyond the bound.
+    fn go_idle(&mut self, key: EntryKey, now: Nanos, max_idle: Option<usize>) -> AfterBorrow {
+        let mut after = AfterBorrow::default();
+        let Some(entry) = self.entries.get_mut(key) else {
+            return after;
+        };
+        if entry.holders() > 0 {
+            return after;
+        }
+        match entry.idle_transition(now) {
+            Idle::DisposeNow => {
+                after.ended.push(self.remove(key));
+                return after;
+            }
+            Idle::Nothing => {}
+            Idle::Countdown(deadline) => {
+                entry.deadline = deadline;
+                if entry.queued == NEVER {
+                    entry.queued = deadline;
+                    self.expiry.push(deadline, key);
+                }
+                if self.armed.is_none_or(|armed| deadline < armed) {
+                    self.armed = Some(deadline);
+                    after.rearm = true;
+                }
+            }
+        }
+        if let Some(max) = max_idle
+            && entry.is_settled()
+        {
+            self.idle.touch(key, &mut entry.idle_seq);
+            self.evict_beyond(max, &mut after);
+        }
+        after
+    }
+
+    /// Disposes the least recently used idle entries while more than `max` are idle.
+    fn evict_beyond(&mut self, max: usize, after: &mut AfterBorrow) {
+        while self.idle.len() > max {
+            let entries = &self.entries;
+            let oldest = self.idle.pop_oldest(|key, seq| {
+                entries.get(key).is_some_and(|entry| entry.idle_seq == seq)
+            });
+            let Some(key) = oldest else { break };
+            tracing::debug!(
+                store_id = ?self.entries.get(key).map(|entry| &entry.store_id),
+                "evicting the least recently used idle store"
+            );
+            after.ended.push(self.remove(key));
+        }
+        let entries = &self.entries;
+        self.idle.sweep(|key, seq| {
+            entries.get(key).is_some_and(|entry| entry.idle_seq == seq)
+        });
+    }
+
+    /// A hold was taken on the entry: it is no longer idle.
+    fn hold(&mut self, key: EntryKey) -> &mut Entry<K> {
+        let entry = &mut self.entries[key];
+        entry.deadline = NEVER;
+        self.idle.forget(&mut entry.idle_seq);
+        entry
+    }
+}
+
+impl<K> Inner<K> {
+    /// Marks the registry disposed and takes every entry out, the first time; returns what
+    /// must be finished outside the borrow.
+    fn dispose_all(&mut self) -> Vec<Ended> {
+        if std::mem::replace(&mut self.disposed, true) {
+            return Vec::new();
+        }
+        self.index = HashTable::new();
+        self.expiry.clear();
+        self.idle.clear();
+        self.armed = None;
+        let ended: Vec<Ended> = std::mem::take(&mut self.entries)
+            .into_iter()
+            .map(|(_, entry)| entry.into_ended(true))
+            .collect();
+        self.final_teardowns = ended
+            .iter()
+            .filter_map(|ended| ended.teardown().cloned())
+            .collect();
+        ended
+    }
+}
+
+fn to_nanos(duration: Duration) -> Nanos {
+    u64::try_from(duration.as_nanos()).unwrap_or(NEVER - 1)
+}
+
+/// The store of a ready entry, as the entry's type says it is.
+fn store_of<S: 'static>(value: &Rc<dyn Any>) -> Rc<S> {
+    Rc::clone(value)
+        .downcast::<S>()
+        .unwrap_or_else(|_| unreachable!("an entry's store has the entry's store type"))
+}
+
+fn failure_of<E: 'static>(value: &Rc<dyn Any>) -> RegistryError<E> {
+    match value.downcast_ref::<RegistryError<E>>() {
+        Some(error) => error.clone(),
+        None => unreachable!("an entry's failure has the entry's error type"),
+    }
+}
+
+fn load_of<S: 'static, E: 'static>(load: &Rc<dyn PendingLoad>) -> Rc<Load<S, E>> {
+    Rc::clone(load)
+        .as_any()
+        .downcast::<Load<S, E>>()
+        .unwrap_or_else(|_| unreachable!("an entry's load has the entry's types"))
+}
+
+impl<K: StoreId> Shared<K> {
+    pub(crate) fn new(config: RegistryConfig, runtime: Rc<dyn Runtime>) -> Rc<Self> {
+        let shared = Rc::new(Self {
+            runtime,
+            config,
+            signal: Rc::new(TimerSignal::default()),
+            clock: Clock::default(),
+            load_scope: RefCell::new(None),
+            visibility: RefCell::new(None),
+            inner: RefCell::new(Inner {
+                disposed: false,
+                hasher: foldhash::fast::RandomState::default(),
+                index: HashTable::new(),
+                entries: SlotMap::with_key(),
+                expiry: ExpiryQueue::default(),
+                idle: IdleOrder::default(),
+                armed: None,
+                timer_started: false,
+                final_teardowns: Vec::new(),
+            }),
+        });
+        if shared.config.pause_while_hidden {
+            let weak = Rc::downgrade(&shared);
+            let subscription = shared.runtime.on_visibility_change(Box::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    shared.visibility_changed();
+                }
+            }));
+            *shared.visibility.borrow_mut() = Some(subscription);
+            shared.visibility_changed();
+        }
+        shared
+    }
+
+    pub(crate) fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    pub(crate) fn is_disposed(&self) -> bool {
+        self.inner.borrow().disposed
+    }
+
+    pub(crate) fn entry_count(&self) -> Option<usize> {
+        self.inner.try_borrow().ok().map(|inner| inner.entries.len())
+    }
+
+    /// The registry's clock (stopped while the page is hidden, when configured).
+    fn now(&self) -> Nanos {
+        let now = self
+            .clock
+            .paused_at
+            .get()
+            .unwrap_or_else(|| self.runtime.now());
+        to_nanos(now.saturating_sub(self.clock.hidden_for.get()))
+    }
+
+    fn visibility_changed(&self) {
+        let hidden = self.runtime.is_hidden();
+        match (hidden, self.clock.paused_at.get()) {
+            (true, None) => {
+                self.clock.paused_at.set(Some(self.runtime.now()));
+                tracing::debug!("the page is hidden: idle countdowns pause");
+            }
+            (false, Some(paused_at)) => {
+                let hidden_for = self.runtime.now().saturating_sub(paused_at);
+                self.clock
+                    .hidden_for
+                    .set(self.clock.hidden_for.get().saturating_add(hidden_for));
+                self.clock.paused_at.set(None);
+                tracing::debug!(?hidden_for, "the page is visible: idle countdowns resume");
+            }
+            _ => return,
+        }
+        // The timer task re-reads the clock: it stops while hidden, and sleeps for the time
+        // left once visible.
+        self.inner.borrow_mut().armed = None;
+        self.signal.notify();
+    }
+
+    fn max_idle(&self) -> Option<usize> {
+        self.config.max_idle_entries
+    }
+
+    /// Under [`CacheTimePolicy::Longest`], lengthens the entry's cache time to `options`'.
+    #[inline]
+    fn apply_cache_time_policy<S, E>(
+        &self,
+        entry: &mut Entry<K>,
+        options: &StoreOptions<K, S, E>,
+    ) {
+        if self.config.cache_time_policy == CacheTimePolicy::Longest {
+            let wanted = self.cache_time_of(options);
+            if wanted > entry.cache_time {
+                entry.cache_time = wanted;
+            }
+        }
+    }
+
+    fn cache_time_of<S, E>(&self, options: &StoreOptions<K, S, E>) -> Nanos {
+        options
+            .cache_time
+            .unwrap_or(self.config.default_unused_cache_time)
+            .to_nanos()
+    }
+
+    /// `get_or_load`: a hit answers at once (and restarts an idle entry's countdown); a load in
+    /// flight is joined, and held until it settles; a miss starts a load.
+    pub(crate) fn get_or_load<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        options: &StoreOptions<K, S, E>,
+    ) -> Lookup<S, E> {
+        let mut inner = self.inner.borrow_mut();
+        if inner.disposed {
+            return Lookup::Ready(Err(RegistryError::Disposed));
+        }
+        let hash = inner.hash(&options.store_id);
+        let Some(key) = inner.find::<S, E>(hash, &options.store_id) else {
+            let load = self.insert(inner, hash, options, Hold::Load);
+            return Self::answer(load);
+        };
+        let entry = &mut inner.entries[key];
+        self.apply_cache_time_policy(entry, options);
+        let lookup = match &entry.stage {
+            Stage::Ready(store) => Lookup::Ready(Ok(store_of::<S>(store))),
+            Stage::Failed(error) => Lookup::Ready(Err(failure_of::<E>(error))),
+            Stage::Loading(load) => {
+                let future = LoadFuture::waiting(load_of::<S, E>(load));
+                entry.load_hold = true;
+                entry.deadline = NEVER;
+                return Lookup::Pending(future);
+            }
+            Stage::Disposing(_) => unreachable!("lookups skip disposing entries"),
+        };
+        if entry.holders() == 0 {
+            // A hit on an idle entry restarts its countdown and makes it the most recently
+            // used (the clock is read only then).
+            let now = self.now();
+            let after = inner.go_idle(key, now, self.max_idle());
+            drop(inner);
+            self.after(after);
+        }
+        lookup
+    }
+
+    /// `retain` (`get` false) and `retain_and_get` (`get` true): a guard on the entry, which is
+    /// loaded if absent, and the lookup's answer when asked for.
+    pub(crate) fn retain<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        options: &StoreOptions<K, S, E>,
+    ) -> Option<(EntryKey, Option<Rc<Load<S, E>>>)> {
+        let mut inner = self.inner.borrow_mut();
+        if inner.disposed {
+            return None;
+        }
+        let hash = inner.hash(&options.store_id);
+        match inner.find::<S, E>(hash, &options.store_id) {
+            Some(key) => {
+                let entry = inner.hold(key);
+                entry.retains += 1;
+                self.apply_cache_time_policy(entry, options);
+                Some((key, None))
+            }
+            None => {
+                let (key, load) = self.insert(inner, hash, options, Hold::Retain);
+                Some((key, Some(load)))
+            }
+        }
+    }
+
+    /// The answer for a retained entry (after [`retain`](Self::retain)).
+    pub(crate) fn lookup_held<S: 'static, E: 'static>(
+        &self,
+        key: EntryKey,
+        started: Option<Rc<Load<S, E>>>,
+    ) -> Lookup<S, E> {
+        if let Some(load) = started {
+            return Self::answer((key, load));
+        }
+        let inner = self.inner.borrow();
+        match inner.entries.get(key).map(|entry| &entry.stage) {
+            Some(Stage::Ready(store)) => Lookup::Ready(Ok(store_of::<S>(store))),
+            Some(Stage::Failed(error)) => Lookup::Ready(Err(failure_of::<E>(error))),
+            Some(Stage::Loading(load)) => Lookup::Pending(LoadFuture::waiting(load_of(load))),
+            Some(Stage::Disposing(_)) | None => Lookup::Ready(Err(RegistryError::Cancelled)),
+        }
+    }
+
+    /// What a caller of a load just started gets: a loader that finished on its first poll
+    /// answers at once (even if, at cache time zero, its entry already ended).
+    fn answer<S, E>((_, load): (EntryKey, Rc<Load<S, E>>)) -> Lookup<S, E> {
+        match load.outcome() {
+            Some(outcome) => Lookup::Ready(outcome),
+            None => Lookup::Pending(LoadFuture::waiting(load)),
+        }
+    }
+
+    pub(crate) fn guard(self: &Rc<Self>, key: EntryKey) -> RetainGuard {
+        let weak: Weak<Self> = Rc::downgrade(self);
+        RetainGuard::new(weak, key)
+    }
+
+    /// A miss: inserts the entry first, so that re-entrant calls (from the loader itself) and
+    /// calls in the same tick join this load instead of starting another, then starts the
+    /// load.
+    fn insert<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        mut inner: RefMut<'_, Inner<K>>,
+        hash: u64,
+        options: &StoreOptions<K, S, E>,
+        hold: Hold,
+    ) -> (EntryKey, Rc<Load<S, E>>) {
+        // Everything that runs user code (the id's `Clone`) before the insert: a panic leaves
+        // nothing half-made.
+        let store_id = options.store_id.clone();
+        let context_id = options.store_id.clone();
+        let predecessor = inner.find_disposing::<S, E>(hash, &options.store_id);
+        let load = Load::new();
+        let teardown = Rc::new(Teardown::new(Rc::downgrade(&self.runtime)));
+        let key = inner.entries.insert(Entry {
+            store_id,
+            ty: EntryType::of::<S, E>(),
+            stage: Stage::Loading(Rc::clone(&load) as Rc<dyn PendingLoad>),
+            teardown: Some(Rc::clone(&teardown)),
+            cache_time: self.cache_time_of(options),
+            deadline: NEVER,
+            queued: NEVER,
+            idle_seq: 0,
+            retains: u32::from(hold == Hold::Retain),
+            load_hold: hold == Hold::Load,
+        });
+        inner.index_insert(hash, key);
+        drop(inner);
+        if predecessor.is_some() {
+            tracing::debug!(
+                store_id = ?options.store_id,
+                "waiting for the teardown of the store's previous entry before loading it"
+            );
+        }
+        let context = LoadContext::new(context_id, teardown);
+        self.start_load(key, Rc::clone(&load), context, predecessor, &options.loader);
+        (key, load)
+    }
+
+    /// Hands the load its future (which waits for `predecessor`'s teardown, then calls the
+    /// loader), polls it once inline (a loader that is ready at once is cached before the
+    /// lookup returns) and hands it to a task otherwise.
+    fn start_load<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        key: EntryKey,
+        load: Rc<Load<S, E>>,
+        context: LoadContext<K>,
+        predecessor: Option<Rc<Teardown>>,
+        loader: &Loader<K, S, E>,
+    ) {
+        let span = tracing::debug_span!("StoreRegistry.lookup", store_id = ?context.store_id());
+        let loader = Rc::clone(loader);
+        let future = async move {
+            if let Some(teardown) = predecessor {
+                teardown.finished().await;
+            }
+            loader(context).await
+        };
+        let future: LocalBoxFuture<'static, Result<S, E>> = Box::pin(future.instrument(span));
+        if let Err(cancelled) = load.start(future) {
+            drop_contained("dropping a cancelled loader's future", cancelled);
+            return;
+        }
+        let mut task = LoadTask {
+            load,
+            registry: Rc::downgrade(self),
+            key,
+        };
+        let inline =
+            Pin::new(&mut task).poll(&mut Context::from_waker(futures::task::noop_waker_ref()));
+        if inline.is_pending() {
+            self.spawn_or_recover(Box::pin(task), || {
+                // Nothing would ever drive this load: end the entry, so that its waiters are
+                // told and the next call tries again.
+                let ended = self.inner.borrow_mut().remove(key);
+                self.finish_ended(ended);
+            });
+        }
+    }
+
+    /// Runs `f` inside the load scope, if one is set.
+    pub(crate) fn in_load_scope<T>(&self, f: impl FnOnce() -> T) -> T {
+        let scope = self.load_scope.borrow().clone();
+        match scope {
+            None => f(),
+            Some(scope) => {
+                let mut f = Some(f);
+                let mut output = None;
+                scope(&mut || {
+                    if let Some(f) = f.take() {
+                        output = Some(f());
+                    }
+                });
+                match output {
+                    Some(output) => output,
+                    // The scope did not call through: run unscoped rather than lose the poll.
+                    None => match f.take() {
+                        Some(f) => f(),
+                        None => unreachable!("f ran or is still here"),
+                    },
+                }
+            }
+        }
+    }
+
+    pub(crate) fn set_load_scope(&self, scope: Option<LoadScope>) {
+        *self.load_scope.borrow_mut() = scope;
+    }
+
+    /// Records a load's outcome in its entry (if the entry still runs this load), wakes its
+    /// waiters, and lets go of the load's hold. A failed load's teardown runs now; the failure
+    /// stays cached.
+    pub(crate) fn complete<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        key: EntryKey,
+        load: &Rc<Load<S, E>>,
+        outcome: Outcome<S, E>,
+    ) {
+        let settled = load.settle(outcome.clone());
+        let mut inner = self.inner.borrow_mut();
+        let entry = inner.entries.get_mut(key).filter(|entry| {
+            matches!(&entry.stage, Stage::Loading(current)
+                if std::ptr::addr_eq(Rc::as_ptr(current), Rc::as_ptr(load)))
+        });
+        let Some(entry) = entry else {
+            // The entry ended (or was replaced) while the loader ran: the result is dropped
+            // outside the borrow.
+            drop(inner);
+            drop_contained("dropping a cancelled load's result", outcome);
+            settled.finish();
+            return;
+        };
+        let failed = outcome.is_err();
+        entry.stage = match outcome {
+            Ok(store) => Stage::Ready(store),
+            Err(error) => Stage::Failed(Rc::new(error)),
+        };
+        entry.load_hold = false;
+        let mut failed_teardown = None;
+        if entry.teardown.as_ref().is_some_and(Teardown::is_unused) {
+            entry.teardown = None;
+        } else if failed {
+            failed_teardown = entry.teardown.clone();
+        }
+        let now = self.now();
+        let after = inner.go_idle(key, now, self.max_idle());
+        drop(inner);
+        settled.finish();
+        if let Some(teardown) = failed_teardown {
+            teardown.end();
+        }
+        self.after(after);
+    }
+
+    fn after(self: &Rc<Self>, after: AfterBorrow) {
+        for ended in after.ended {
+            self.finish_ended(ended);
+        }
+        if after.rearm {
+            self.rearm();
+        }
+    }
+
+    /// Finishes an ended entry (no borrow may be held); one kept as disposing is forgotten
+    /// once its teardown has finished.
+    fn finish_ended(self: &Rc<Self>, ended: Ended) {
+        if let (Some(key), Some(teardown)) = (ended.kept_as_disposing, ended.teardown()) {
+            let weak = Rc::downgrade(self);
+            teardown.on_finished(Box::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    shared.forget_disposed(key);
+                }
+            }));
+        }
+        ended.finish();
+    }
+
+    /// The teardown of an entry kept as disposing has finished: forget the entry.
+    fn forget_disposed(&self, key: EntryKey) {
+        let mut inner = self.inner.borrow_mut();
+        if !inner.entries.get(key).is_some_and(Entry::is_disposing) {
+            return;
+        }
+        inner.unindex(key);
+        let entry = inner.entries.remove(key);
+        drop(inner);
+        drop(entry);
+    }
+
+    /// Wakes the timer task for an earlier deadline, starting it the first time.
+    fn rearm(self: &Rc<Self>) {
+        let start = {
+            let mut inner = self.inner.borrow_mut();
+            !std::mem::replace(&mut inner.timer_started, true)
+        };
+        if start {
+            let task = timer::run(Rc::downgrade(self), Rc::clone(&self.signal));
+            self.spawn_or_recover(Box::pin(task), || {
+                // No timer task runs: the next countdown tries to start one again.
+                let mut inner = self.inner.borrow_mut();
+                inner.timer_started = false;
+                inner.armed = None;
+            });
+        } else {
+            self.signal.notify();
+        }
+    }
+
+    /// Spawns `task`. A runtime that cannot (tokio outside a `LocalSet` panics) gets `recover`
+    /// run, so that the registry is left consistent, and its panic goes on.
+    fn spawn_or_recover(&self, task: LocalBoxFuture<'static, ()>, recover: impl FnOnce()) {
+        let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.runtime.spawn_local(task);
+        }));
+        if let Err(panic) = spawned {
+            recover();
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    /// A sleep on the registry's runtime (for the timer task, which holds the registry only
+    /// weakly and so keeps no runtime alive either).
+    pub(crate) fn sleep(&self, duration: Duration) -> LocalBoxFuture<'static, ()> {
+        self.runtime.sleep(duration)
+    }
+
+    /// Called by the timer task: ends every entry whose countdown is over, and says how long
+    /// to sleep next.
+    pub(crate) fn expire_due(self: &Rc<Self>) -> Next {
+        let mut ended = Vec::new();
+        let mut inner = self.inner.borrow_mut();
+        if inner.disposed {
+            return Next::Stop;
+        }
+        if self.clock.paused_at.get().is_some() {
+            inner.armed = None;
+            return Next::Idle;
+        }
+        let now = self.now();
+        while let Some(key) = inner.expiry.pop_due(now) {
+            let Some(entry) = inner.entries.get_mut(key) else {
+                continue;
+            };
+            entry.queued = NEVER;
+            match entry.deadline {
+                // Held again since the item was queued.
+                NEVER => {}
+                deadline if deadline > now => {
+                    entry.queued = deadline;
+                    inner.expiry.push(deadline, key);
+                }
+                _ => ended.push(inner.remove(key)),
+            }
+        }
+        let next = inner.expiry.next_deadline();
+        inner.armed = next;
+        drop(inner);
+        if !ended.is_empty() {
+            tracing::debug!(
+                count = ended.len(),
+                "disposing stores whose cache time ran out"
+            );
+        }
+        for ended in ended {
+            self.finish_ended(ended);
+        }
+        match next {
+            Some(deadline) => Next::Wait(Duration::from_nanos(deadline.saturating_sub(now))),
+            None => Next::Idle,
+        }
+    }
+
+    pub(crate) fn invalidate<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        options: &StoreOptions<K, S, E>,
+    ) -> bool {
+        let mut inner = self.inner.borrow_mut();
+        if inner.disposed {
+            return false;
+        }
+        let hash = inner.hash(&options.store_id);
+        let Some(key) = inner.find::<S, E>(hash, &options.store_id) else {
+            return false;
+        };
+        let entry = &inner.entries[key];
+        let removable = match entry.stage {
+            Stage::Failed(_) => true,
+            Stage::Ready(_) => entry.holders() == 0,
+            Stage::Loading(_) | Stage::Disposing(_) => false,
+        };
+        if !removable {
+            return false;
+        }
+        let ended = inner.remove(key);
+        drop(inner);
+        self.finish_ended(ended);
+        true
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<EntrySnapshot<K>> {
+        let now = self.now();
+        let inner = self.inner.borrow();
+        inner
+            .entries
+            .values()
+            .map(|entry| EntrySnapshot {
+                store_id: entry.store_id.clone(),
+                store_type: (entry.ty.store_type_name)(),
+                state: match entry.stage {
+                    Stage::Loading(_) => EntryState::Loading,
+                    Stage::Ready(_) => EntryState::Ready,
+                    Stage::Failed(_) => EntryState::Failed,
+                    Stage::Disposing(_) => EntryState::Disposing,
+                },
+                holders: entry.holders() as usize,
+                disposes_in: (entry.deadline != NEVER)
+                    .then(|| Duration::from_nanos(entry.deadline.saturating_sub(now))),
+                unused_cache_time: CacheTime::from_nanos(entry.cache_time),
+            })
+            .collect()
+    }
+
+    pub(crate) fn dispose(&self) {
+        let ended = self.inner.borrow_mut().dispose_all();
+        self.finish_disposal(ended);
+    }
+
+    /// Resolves once the teardown of every entry that `dispose` ended has finished.
+    pub(crate) fn teardowns_finished(&self) -> impl Future<Output = ()> + 'static + use<K> {
+        let pending: Vec<Finished> = self
+            .inner
+            .borrow()
+            .final_teardowns
+            .iter()
+            .filter(|teardown| teardown.is_pending())
+            .map(Teardown::finished)
+            .collect();
+        async move {
+            futures::future::join_all(pending).await;
+        }
+    }
+}
+
+impl<K> Shared<K> {
+    /// Stops the timer task and the visibility listener, and finishes the ended entries (no
+    /// borrow may be held).
+    fn finish_disposal(&self, ended: Vec<Ended>) {
+        self.signal.notify();
+        let visibility = self.visibility.borrow_mut().take();
+        drop(visibility);
+        self.load_scope.borrow_mut().take();
+        ended.into_iter().for_each(Ended::finish);
+    }
+}
+
+impl<K> Drop for Shared<K> {
+    fn drop(&mut self) {
+        // The last handle is gone: dispose as `dispose()` would.
+        let ended = self.inner.get_mut().dispose_all();
+        self.finish_disposal(ended);
+    }
+}
+
+impl<K: StoreId> ReleaseHold for Shared<K> {
+    fn release_hold(self: Rc<Self>, key: EntryKey) {
+        let mut inner = self.inner.borrow_mut();
+        if inner.disposed {
+            return;
+        }
+        let Some(entry) = inner.entries.get_mut(key) else {
+            // The entry ended: a stale guard touches nothing.
+            return;
+        };
+        if entry.is_disposing() {
+            return;
+        }
+        debug_assert!(entry.retains > 0, "a live guard implies a retain");
+        entry.retains = entry.retains.saturating_sub(1);
+        if entry.holders() > 0 {
+            return;
+        }
+        let now = self.now();
+        let after = inner.go_idle(key, now, self.max_idle());
+        drop(inner);
+        self.after(after);
+    }
+
+    fn is_live(&self, key: EntryKey) -> bool {
+        self.inner.try_borrow().is_ok_and(|inner| {
+            !inner.disposed && inner.entries.get(key).is_some_and(|entry| !entry.is_disposing())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_entry_is_small() {
+        // What an idle entry costs in the slot map; the memory bench measures the whole.
+        assert!(
+            std::mem::size_of::<Entry<String>>() <= 112,
+            "Entry<String> is {} bytes",
+            std::mem::size_of::<Entry<String>>()
+        );
+    }
+
+    #[test]
+    fn the_expiry_queue_never_outgrows_the_live_entries() {
+        use crate::test_util::TestRuntime;
+
+        let rt = TestRuntime::new();
+        let shared = Shared::<String>::new(RegistryConfig::default(), Rc::new(rt.clone()));
+        let options = StoreOptions::new("a".to_string(), |_: LoadContext<String>| async {
+            Ok::<_, std::io::Error>(1_u32)
+        })
+        .unused_cache_time(Duration::from_secs(3600));
+        for _ in 0..1_000 {
+            assert!(shared.get_or_load(&options).is_ready());
+            assert!(shared.invalidate(&options));
+            let inner = shared.inner.borrow();
+            assert!(inner.expiry.len() <= inner.entries.len());
+        }
+        assert!(shared.get_or_load(&options).is_ready());
+        assert_eq!(shared.inner.borrow().expiry.len(), 1);
+    }
+}

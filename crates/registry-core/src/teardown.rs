@@ -1,0 +1,299 @@
+//! [`Teardown`]: what an entry runs when it ends, registered by its loader through
+//! [`LoadContext`](crate::LoadContext), and the futures that wait for it.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use futures::FutureExt as _;
+use futures::future::LocalBoxFuture;
+use slab::Slab;
+
+use crate::Runtime;
+use crate::panic::{contain, panic_message};
+
+/// One registered teardown callback.
+enum Callback {
+    Sync(Box<dyn FnOnce()>),
+    Async(Box<dyn FnOnce() -> LocalBoxFuture<'static, ()>>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Progress {
+    /// The entry runs; callbacks are collected.
+    Open,
+    /// The entry ended and an async callback is still running.
+    Running,
+    /// Every callback has run.
+    Finished,
+}
+
+/// The teardown of one entry, shared by the entry and the [`LoadContext`](crate::LoadContext)s
+/// handed to its loader.
+pub(crate) struct Teardown {
+    callbacks: RefCell<Vec<Callback>>,
+    progress: Cell<Progress>,
+    /// Whether an async callback was registered while the entry ran: its end must then wait.
+    has_async: Cell<bool>,
+    /// Wakers of [`Cancelled`] futures.
+    cancelled: RefCell<Slab<Waker>>,
+    /// Wakers of [`Finished`] futures.
+    finished: RefCell<Slab<Waker>>,
+    /// Run once when the teardown has finished (the registry forgets the ended entry then).
+    on_finished: RefCell<Option<Box<dyn FnOnce()>>>,
+    /// Where async callbacks run: the registry's runtime, which this does not keep alive.
+    runtime: Weak<dyn Runtime>,
+}
+
+impl fmt::Debug for Teardown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Teardown")
+            .field("progress", &self.progress.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Teardown {
+    pub(crate) fn new(runtime: Weak<dyn Runtime>) -> Self {
+        Self {
+            callbacks: RefCell::new(Vec::new()),
+            progress: Cell::new(Progress::Open),
+            has_async: Cell::new(false),
+            cancelled: RefCell::new(Slab::new()),
+            finished: RefCell::new(Slab::new()),
+            on_finished: RefCell::new(None),
+            runtime,
+        }
+    }
+
+    /// Whether the entry has ended (its teardown started).
+    pub(crate) fn has_ended(&self) -> bool {
+        self.progress.get() != Progress::Open
+    }
+
+    /// Whether nothing but the entry refers to this and nothing is registered: the entry may
+    /// then drop it, to keep idle entries small.
+    pub(crate) fn is_unused(self: &Rc<Self>) -> bool {
+        Rc::strong_count(self) == 1
+            && self.callbacks.borrow().is_empty()
+            && self.cancelled.borrow().is_empty()
+    }
+
+    /// Whether the end of the entry has async work that a new load of its id must wait for:
+    /// registered and not started yet, or running.
+    pub(crate) fn is_pending(&self) -> bool {
+        match self.progress.get() {
+            Progress::Open => self.has_async.get(),
+            Progress::Running => true,
+            Progress::Finished => false,
+        }
+    }
+
+    pub(crate) fn push_sync(&self, callback: Box<dyn FnOnce()>) {
+        if self.has_ended() {
+            contain("an on_dispose callback", callback);
+        } else {
+            self.callbacks.borrow_mut().push(Callback::Sync(callback));
+        }
+    }
+
+    pub(crate) fn push_async(&self, callback: Box<dyn FnOnce() -> LocalBoxFuture<'static, ()>>) {
+        if self.has_ended() {
+            // Nothing waits for a callback registered this late: run it on its own.
+            if let Some(future) = contain("an on_dispose_async callback", callback) {
+                self.spawn(Box::pin(run_contained(future)));
+            }
+        } else {
+            self.has_async.set(true);
+            self.callbacks.borrow_mut().push(Callback::Async(callback));
+        }
+    }
+
+    /// Ends the entry: wakes [`Cancelled`] futures, then runs the callbacks newest first.
+    /// Synchronous callbacks run here until the first async one; from there the rest run in
+    /// order in a task on the registry's runtime, each async one awaited before the next.
+    /// Must be called with no registry borrow held. Does nothing the second time.
+    pub(crate) fn end(self: &Rc<Self>) {
+        if self.has_ended() {
+            return;
+        }
+        self.progress.set(Progress::Running);
+        let wakers: Vec<Waker> = self.cancelled.borrow_mut().drain().collect();
+        wakers.into_iter().for_each(Waker::wake);
+        loop {
+            let next = self.callbacks.borrow_mut().pop();
+            match next {
+                None => break,
+                Some(Callback::Sync(callback)) => {
+                    contain("an on_dispose callback", callback);
+                }
+                Some(Callback::Async(callback)) => {
+                    let mut rest = std::mem::take(&mut *self.callbacks.borrow_mut());
+                    rest.push(Callback::Async(callback));
+                    let this = Rc::clone(self);
+                    let task = async move {
+                        while let Some(callback) = rest.pop() {
+                            match callback {
+                                Callback::Sync(callback) => {
+                                    contain("an on_dispose callback", callback);
+                                }
+                                Callback::Async(callback) => {
+                                    if let Some(future) =
+                                        contain("an on_dispose_async callback", callback)
+                                    {
+                                        run_contained(future).await;
+                                    }
+                                }
+                            }
+                        }
+                        this.finish();
+                    };
+                    if !self.spawn(Box::pin(task)) {
+                        self.finish();
+                    }
+                    return;
+                }
+            }
+        }
+        self.finish();
+    }
+
+    /// Spawns `task` on the registry's runtime; `false` when it cannot (the runtime is gone,
+    /// or its `spawn_local` panicked), which is logged.
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) -> bool {
+        let Some(runtime) = self.runtime.upgrade() else {
+            tracing::error!("an async teardown cannot run: the registry's runtime is gone");
+            return false;
+        };
+        contain("spawning an async teardown", move || {
+            runtime.spawn_local(task);
+        })
+        .is_some()
+    }
+
+    fn finish(&self) {
+        self.progress.set(Progress::Finished);
+        let wakers: Vec<Waker> = self.finished.borrow_mut().drain().collect();
+        wakers.into_iter().for_each(Waker::wake);
+        let on_finished = self.on_finished.borrow_mut().take();
+        if let Some(on_finished) = on_finished {
+            contain("forgetting an ended entry", on_finished);
+        }
+    }
+
+    /// Runs `callback` once the teardown has finished: now, if it has.
+    pub(crate) fn on_finished(&self, callback: Box<dyn FnOnce()>) {
+        if self.progress.get() == Progress::Finished {
+            callback();
+        } else {
+            *self.on_finished.borrow_mut() = Some(callback);
+        }
+    }
+
+    /// Resolves once the teardown has finished.
+    pub(crate) fn finished(self: &Rc<Self>) -> Finished {
+        Finished {
+            teardown: Rc::clone(self),
+            slot: None,
+        }
+    }
+
+    pub(crate) fn cancelled(self: &Rc<Self>) -> Cancelled {
+        Cancelled {
+            teardown: Rc::clone(self),
+            slot: None,
+        }
+    }
+}
+
+/// Awaits an async teardown, logging a panic instead of unwinding through the task.
+async fn run_contained(future: LocalBoxFuture<'static, ()>) {
+    if let Err(payload) = std::panic::AssertUnwindSafe(future).catch_unwind().await {
+        tracing::error!(
+            message = %panic_message(&*payload),
+            "an on_dispose_async teardown panicked; it counts as finished"
+        );
+    }
+}
+
+/// Registers the current task in `wakers` (once: `slot` remembers where).
+fn register(wakers: &RefCell<Slab<Waker>>, slot: &mut Option<usize>, cx: &Context<'_>) {
+    let mut wakers = wakers.borrow_mut();
+    match slot.and_then(|key| wakers.get_mut(key)) {
+        Some(waker) => waker.clone_from(cx.waker()),
+        None => *slot = Some(wakers.insert(cx.waker().clone())),
+    }
+}
+
+fn unregister(wakers: &RefCell<Slab<Waker>>, slot: Option<usize>) {
+    if let Some(key) = slot
+        && let Ok(mut wakers) = wakers.try_borrow_mut()
+    {
+        wakers.try_remove(key);
+    }
+}
+
+/// Future returned by [`LoadContext::cancelled`](crate::LoadContext::cancelled): resolves when
+/// the entry ends. Dropping it unregisters it.
+#[must_use = "futures do nothing unless polled"]
+pub struct Cancelled {
+    teardown: Rc<Teardown>,
+    slot: Option<usize>,
+}
+
+impl Future for Cancelled {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.teardown.has_ended() {
+            self.slot = None;
+            return Poll::Ready(());
+        }
+        let this = &mut *self;
+        register(&this.teardown.cancelled, &mut this.slot, cx);
+        Poll::Pending
+    }
+}
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        unregister(&self.teardown.cancelled, self.slot);
+    }
+}
+
+impl fmt::Debug for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancelled")
+            .field("ended", &self.teardown.has_ended())
+            .finish()
+    }
+}
+
+/// Resolves when a teardown has finished (every callback ran, every async one resolved).
+pub(crate) struct Finished {
+    teardown: Rc<Teardown>,
+    slot: Option<usize>,
+}
+
+impl Future for Finished {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.teardown.progress.get() == Progress::Finished {
+            self.slot = None;
+            return Poll::Ready(());
+        }
+        let this = &mut *self;
+        register(&this.teardown.finished, &mut this.slot, cx);
+        Poll::Pending
+    }
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        unregister(&self.teardown.finished, self.slot);
+    }
+}
