@@ -198,7 +198,8 @@ impl<K: StoreId> Inner<K> {
                 after.ended.push(self.remove(key));
                 return after;
             }
-            Idle::Nothing => {}
+            // No countdown (an infinite cache time, perhaps lengthened to it just now).
+            Idle::Nothing => entry.deadline = NEVER,
             Idle::Countdown(deadline) => {
                 entry.deadline = deadline;
                 if entry.queued == NEVER {
