@@ -32,11 +32,25 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 log "clippy (wasm32) of registry-core and its tests"
 cargo clippy -p registry-core --lib --tests --all-features --target wasm32-unknown-unknown -- -D warnings
 
+# The demo's browser entry point (`start`, Leptos's `csr` feature) compiles only for wasm32.
+log "clippy (wasm32) of the workspaces demo"
+cargo clippy -p workspaces-demo --all-targets --target wasm32-unknown-unknown -- -D warnings
+
 log "native tests (unit, integration, doc)"
 cargo test --workspace --all-features
 
 log "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
+
+# Packs registry-core and registry-leptos as crates.io would receive them and builds each from
+# its .crate (registry-leptos against the packed registry-core, through a temporary local
+# registry). `publish --dry-run` is `cargo package` plus cargo's pre-upload checks (each
+# package's `publish` setting allows crates.io; a warning if the version is already there);
+# it uploads nothing and needs no token. `--locked` fails if Cargo.lock is out of date.
+# Without `--allow-dirty` it refuses uncommitted changes to the packed files: CI's fresh clone
+# has none; locally, commit first.
+log "packaging (cargo package of the published crates)"
+cargo publish --dry-run --locked -p registry-core -p registry-leptos
 
 log "wasm32 build of registry-core"
 cargo build --target wasm32-unknown-unknown -p registry-core
