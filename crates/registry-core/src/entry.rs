@@ -130,7 +130,9 @@ impl<K> Entry<K> {
     pub(crate) fn end_in_place(&mut self, registry_disposed: bool) -> Ended {
         let teardown = self.teardown.take();
         let stage = match &teardown {
-            Some(teardown) => std::mem::replace(&mut self.stage, Stage::Disposing(Rc::clone(teardown))),
+            Some(teardown) => {
+                std::mem::replace(&mut self.stage, Stage::Disposing(Rc::clone(teardown)))
+            }
             None => return Ended::default(),
         };
         Ended::new(stage, teardown, registry_disposed)

@@ -48,7 +48,9 @@ impl RetainGuard {
     /// A guard on an ended entry holds nothing; retain again to hold the next entry of its id.
     pub fn is_live(&self) -> bool {
         match &self.hold {
-            Some((registry, key)) => registry.upgrade().is_some_and(|registry| registry.is_live(*key)),
+            Some((registry, key)) => registry
+                .upgrade()
+                .is_some_and(|registry| registry.is_live(*key)),
             None => false,
         }
     }

@@ -67,10 +67,9 @@ mod timer;
 
 pub use config::{CacheTime, CacheTimePolicy, DEFAULT_BROWSER_CACHE_TIME, RegistryConfig};
 pub use context::LoadContext;
-pub use id::StoreId;
-pub use teardown::Cancelled;
 pub use error::RegistryError;
 pub use guard::RetainGuard;
+pub use id::StoreId;
 pub use load::LoadFuture;
 pub use lookup::{Lookup, Preload};
 pub use options::StoreOptions;
@@ -83,6 +82,7 @@ pub use runtime::BrowserRuntime;
 pub use runtime::TokioRuntime;
 pub use runtime::{Runtime, VisibilitySubscription};
 pub use snapshot::{EntrySnapshot, EntryState};
+pub use teardown::Cancelled;
 
 /// Test helpers: [`TestRuntime`](test_util::TestRuntime), a virtual clock and a local executor.
 #[cfg(feature = "test-util")]

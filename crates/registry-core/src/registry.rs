@@ -206,7 +206,10 @@ impl<K: StoreId> StoreRegistry<K> {
     /// returned future resolves to `()` when the load settles (successfully or not); it never
     /// errors and need not be awaited: the load runs anyway, and its result (or failure) is
     /// cached.
-    pub fn preload<S: 'static, E: 'static>(&self, options: &StoreOptions<K, S, E>) -> Preload<S, E> {
+    pub fn preload<S: 'static, E: 'static>(
+        &self,
+        options: &StoreOptions<K, S, E>,
+    ) -> Preload<S, E> {
         match self.get_or_load(options) {
             Lookup::Ready(_) => Preload::done(),
             Lookup::Pending(future) => Preload::waiting(future),

@@ -225,9 +225,9 @@ impl<K: StoreId> Inner<K> {
     fn evict_beyond(&mut self, max: usize, after: &mut AfterBorrow) {
         while self.idle.len() > max {
             let entries = &self.entries;
-            let oldest = self.idle.pop_oldest(|key, seq| {
-                entries.get(key).is_some_and(|entry| entry.idle_seq == seq)
-            });
+            let oldest = self
+                .idle
+                .pop_oldest(|key, seq| entries.get(key).is_some_and(|entry| entry.idle_seq == seq));
             let Some(key) = oldest else { break };
             tracing::debug!(
                 store_id = ?self.entries.get(key).map(|entry| &entry.store_id),
@@ -236,9 +236,8 @@ impl<K: StoreId> Inner<K> {
             after.ended.push(self.remove(key));
         }
         let entries = &self.entries;
-        self.idle.sweep(|key, seq| {
-            entries.get(key).is_some_and(|entry| entry.idle_seq == seq)
-        });
+        self.idle
+            .sweep(|key, seq| entries.get(key).is_some_and(|entry| entry.idle_seq == seq));
     }
 
     /// A hold was taken on the entry: it is no longer idle.
@@ -341,7 +340,10 @@ impl<K: StoreId> Shared<K> {
     }
 
     pub(crate) fn entry_count(&self) -> Option<usize> {
-        self.inner.try_borrow().ok().map(|inner| inner.entries.len())
+        self.inner
+            .try_borrow()
+            .ok()
+            .map(|inner| inner.entries.len())
     }
 
     /// The registry's clock (stopped while the page is hidden, when configured).
@@ -383,11 +385,7 @@ impl<K: StoreId> Shared<K> {
 
     /// Under [`CacheTimePolicy::Longest`], lengthens the entry's cache time to `options`'.
     #[inline]
-    fn apply_cache_time_policy<S, E>(
-        &self,
-        entry: &mut Entry<K>,
-        options: &StoreOptions<K, S, E>,
-    ) {
+    fn apply_cache_time_policy<S, E>(&self, entry: &mut Entry<K>, options: &StoreOptions<K, S, E>) {
         if self.config.cache_time_policy == CacheTimePolicy::Longest {
             let wanted = self.cache_time_of(options);
             if wanted > entry.cache_time {
@@ -891,7 +889,11 @@ impl<K: StoreId> ReleaseHold for Shared<K> {
 
     fn is_live(&self, key: EntryKey) -> bool {
         self.inner.try_borrow().is_ok_and(|inner| {
-            !inner.disposed && inner.entries.get(key).is_some_and(|entry| !entry.is_disposing())
+            !inner.disposed
+                && inner
+                    .entries
+                    .get(key)
+                    .is_some_and(|entry| !entry.is_disposing())
         })
     }
 }

@@ -297,3 +297,29 @@ impl Drop for Finished {
         unregister(&self.teardown.finished, self.slot);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Context;
+
+    use super::*;
+
+    #[test]
+    fn a_dropped_cancelled_future_leaves_no_waker_behind() {
+        let runtime: Rc<dyn Runtime> = Rc::new(crate::test_util::TestRuntime::new());
+        let teardown = Rc::new(Teardown::new(Rc::downgrade(&runtime)));
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        for _ in 0..1_000 {
+            let mut cancelled = teardown.cancelled();
+            assert!(Pin::new(&mut cancelled).poll(&mut cx).is_pending());
+            assert!(Pin::new(&mut cancelled).poll(&mut cx).is_pending());
+            assert_eq!(teardown.cancelled.borrow().len(), 1, "one waker per future");
+            drop(cancelled);
+            assert!(teardown.cancelled.borrow().is_empty());
+        }
+        let mut finished = teardown.finished();
+        assert!(Pin::new(&mut finished).poll(&mut cx).is_pending());
+        drop(finished);
+        assert!(teardown.finished.borrow().is_empty());
+    }
+}

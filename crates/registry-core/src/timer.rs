@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use futures::future::{Either, select};
 
-use crate::shared::Shared;
 use crate::runtime::MAX_SLEEP;
+use crate::shared::Shared;
 
 /// Wakes the timer task: an earlier deadline appeared, or the registry was disposed.
 #[derive(Default)]

@@ -17,13 +17,13 @@ use std::time::Duration;
 
 use registry_core::test_util::TestRuntime;
 use registry_core::{
-    CacheTime, EntryState, LoadContext, Lookup, RegistryConfig, RegistryError,
-    StoreOptions, StoreRegistry,
+    CacheTime, EntryState, LoadContext, Lookup, RegistryConfig, RegistryError, StoreOptions,
+    StoreRegistry,
 };
 
 use support::{
-    MAX_SLEEP, Options, Registry, TestError, TestLoader, TestStore, entry, live_entry, load_error, ms,
-    options_keeping_context, pending, ready_error, ready_store, registry, resolved, secs,
+    MAX_SLEEP, Options, Registry, TestError, TestLoader, TestStore, entry, live_entry, load_error,
+    ms, options_keeping_context, pending, ready_error, ready_store, registry, resolved, secs,
     set_timeout_registry, still_pending,
 };
 
@@ -1683,8 +1683,7 @@ fn a_store_drop_may_call_back_into_the_registry() {
 /// A loader error whose `Drop` reads the registry (found by review: the cached failure used to
 /// be dropped while the registry's state was borrowed).
 struct ErrorThatReadsTheRegistry {
-    registry:
-        Rc<RefCell<Option<registry_core::StoreRegistry<String>>>>,
+    registry: Rc<RefCell<Option<registry_core::StoreRegistry<String>>>>,
     reads: Rc<Cell<usize>>,
 }
 
@@ -1703,11 +1702,10 @@ fn a_cached_failure_is_dropped_outside_the_registry_borrow() {
     let rt = TestRuntime::new();
     let slot = Rc::new(RefCell::new(None));
     let reads = Rc::new(Cell::new(0));
-    let registry: registry_core::StoreRegistry<String> =
-        registry_core::StoreRegistry::with_runtime(
-            registry_core::RegistryConfig::default(),
-            rt.clone(),
-        );
+    let registry: registry_core::StoreRegistry<String> = registry_core::StoreRegistry::with_runtime(
+        registry_core::RegistryConfig::default(),
+        rt.clone(),
+    );
     *slot.borrow_mut() = Some(registry.clone());
     let (error_slot, error_reads) = (Rc::clone(&slot), Rc::clone(&reads));
     let options = registry_core::StoreOptions::new("a".to_string(), move |_ctx| {
@@ -1749,11 +1747,10 @@ struct DocWithRegistry {
 fn a_store_holding_a_weak_registry_handle_does_not_keep_the_registry_alive() {
     let rt = TestRuntime::new();
     let disposals = Rc::new(Cell::new(0));
-    let registry: registry_core::StoreRegistry<String> =
-        registry_core::StoreRegistry::with_runtime(
-            registry_core::RegistryConfig::default(),
-            rt.clone(),
-        );
+    let registry: registry_core::StoreRegistry<String> = registry_core::StoreRegistry::with_runtime(
+        registry_core::RegistryConfig::default(),
+        rt.clone(),
+    );
     let weak = registry.downgrade();
     let (handle, counter) = (weak.clone(), Rc::clone(&disposals));
     let options =

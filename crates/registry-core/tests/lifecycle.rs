@@ -264,11 +264,21 @@ fn a_teardown_that_never_finishes_holds_back_only_its_own_entry() {
     rt.advance(secs(3600));
     assert!(still_pending(&mut again));
     // Other ids, and the same id under another store type, are unaffected.
-    assert_eq!(ready_store(registry.get_or_load(&other.options("b"))).load, 1);
-    assert_eq!(ready_store(registry.get_or_load(&other.options("a"))).load, 2);
+    assert_eq!(
+        ready_store(registry.get_or_load(&other.options("b"))).load,
+        1
+    );
+    assert_eq!(
+        ready_store(registry.get_or_load(&other.options("a"))).load,
+        2
+    );
     assert_eq!(
         entries_by_state(&registry, "a"),
-        [EntryState::Disposing, EntryState::Loading, EntryState::Ready]
+        [
+            EntryState::Disposing,
+            EntryState::Loading,
+            EntryState::Ready
+        ]
     );
 }
 
@@ -332,7 +342,10 @@ fn a_retry_after_a_failure_waits_for_the_failed_loads_async_teardown() {
         });
         async move {
             if attempt == 1 {
-                Err(TestError { id: "a".into(), load: attempt })
+                Err(TestError {
+                    id: "a".into(),
+                    load: attempt,
+                })
             } else {
                 Ok(Members { count: attempt })
             }
@@ -358,7 +371,11 @@ fn bounded(rt: &TestRuntime, max_idle: usize) -> Registry {
 }
 
 fn live_ids(registry: &Registry) -> Vec<String> {
-    let mut ids: Vec<String> = registry.snapshot().into_iter().map(|e| e.store_id).collect();
+    let mut ids: Vec<String> = registry
+        .snapshot()
+        .into_iter()
+        .map(|e| e.store_id)
+        .collect();
     ids.sort();
     ids
 }
@@ -433,7 +450,10 @@ fn first_wins_ignores_a_later_longer_cache_time() {
     let loader = TestLoader::new(&rt);
     let _ = ready_store(registry.get_or_load(&loader.options_with("a", secs(1))));
     let _ = ready_store(registry.get_or_load(&loader.options_with("a", secs(10))));
-    assert_eq!(live_entry(&registry, "a").unused_cache_time, CacheTime::from(secs(1)));
+    assert_eq!(
+        live_entry(&registry, "a").unused_cache_time,
+        CacheTime::from(secs(1))
+    );
     rt.advance(secs(1));
     assert!(entry(&registry, "a").is_none());
 }
@@ -448,7 +468,10 @@ fn longest_lets_a_later_caller_lengthen_the_cache_time_but_not_shorten_it() {
     // A retain with a longer time lengthens it; a later shorter one is ignored.
     let guard = registry.retain(&loader.options_with("a", secs(10)));
     let _ = ready_store(registry.get_or_load(&loader.options_with("a", secs(2))));
-    assert_eq!(live_entry(&registry, "a").unused_cache_time, CacheTime::from(secs(10)));
+    assert_eq!(
+        live_entry(&registry, "a").unused_cache_time,
+        CacheTime::from(secs(10))
+    );
     drop(guard);
     rt.advance(secs(9));
     assert!(entry(&registry, "a").is_some());
@@ -466,7 +489,10 @@ fn longest_takes_an_infinite_cache_time_from_a_later_caller() {
     let _ = ready_store(registry.get_or_load(&loader.options_with("a", secs(1))));
     let _ = ready_store(registry.get_or_load(&loader.options_with("a", CacheTime::Infinite)));
     rt.advance(secs(3600));
-    assert_eq!(live_entry(&registry, "a").unused_cache_time, CacheTime::Infinite);
+    assert_eq!(
+        live_entry(&registry, "a").unused_cache_time,
+        CacheTime::Infinite
+    );
     assert_eq!(live_entry(&registry, "a").disposes_in, None);
 }
 
@@ -542,7 +568,10 @@ fn a_guard_is_live_until_its_entry_ends() {
     let options = loader.options("a");
     let guard = registry.retain(&options);
     assert!(guard.is_live());
-    assert!(registry.invalidate(&options), "a held failure can be dropped");
+    assert!(
+        registry.invalidate(&options),
+        "a held failure can be dropped"
+    );
     assert!(!guard.is_live());
     let next = registry.retain(&options);
     assert!(next.is_live());
@@ -564,7 +593,11 @@ fn the_load_scope_wraps_the_loader_call_and_every_poll() {
         load();
         inside.set(inside.get() - 1);
     });
-    let (seen, probe, sleeper) = (Rc::new(RefCell::new(Vec::new())), Rc::clone(&depth), rt.clone());
+    let (seen, probe, sleeper) = (
+        Rc::new(RefCell::new(Vec::new())),
+        Rc::clone(&depth),
+        rt.clone(),
+    );
     let log = Rc::clone(&seen);
     let options = StoreOptions::new("a".to_owned(), move |_: LoadContext<String>| {
         log.borrow_mut().push(probe.get());
@@ -578,6 +611,10 @@ fn the_load_scope_wraps_the_loader_call_and_every_poll() {
     let future = pending(registry.get_or_load(&options));
     rt.advance(secs(1));
     assert!(resolved(future).is_ok());
-    assert_eq!(*seen.borrow(), [1, 1], "the call and the last poll ran inside the scope");
+    assert_eq!(
+        *seen.borrow(),
+        [1, 1],
+        "the call and the last poll ran inside the scope"
+    );
     assert!(scopes.get() >= 2);
 }

@@ -69,8 +69,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError};
 use registry_core::test_util::TestRuntime;
 use registry_core::{
-    CacheTime, EntryState, LoadContext, LoadFuture, Lookup, Preload, RegistryConfig,
-    RegistryError, RetainGuard, Runtime, StoreOptions, StoreRegistry,
+    CacheTime, EntryState, LoadContext, LoadFuture, Lookup, Preload, RegistryConfig, RegistryError,
+    RetainGuard, Runtime, StoreOptions, StoreRegistry,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +450,10 @@ impl Model {
             if idle.len() <= max {
                 break;
             }
-            let (_, oldest) = idle.into_iter().min().expect("more idle entries than the bound");
+            let (_, oldest) = idle
+                .into_iter()
+                .min()
+                .expect("more idle entries than the bound");
             self.end(oldest, Settled::Cancelled);
         }
     }

@@ -86,8 +86,8 @@ fn a_loader_future_that_panics_on_poll_gives_loader_panicked() {
     assert_eq!(resolved(second).expect_err("the loader panicked"), error);
     assert_eq!(ready_error(registry.get_or_load(&options)), error);
 
-    // Its teardown still runs, once, when the entry ends.
-    assert_eq!(*torn_down.borrow(), 0);
+    // Its teardown ran once, when the load failed; ending the entry runs nothing twice.
+    assert_eq!(*torn_down.borrow(), 1);
     assert!(registry.invalidate(&options));
     assert_eq!(*torn_down.borrow(), 1);
 
@@ -177,11 +177,10 @@ impl registry_core::Runtime for NoSpawnRuntime {
 #[test]
 fn a_runtime_that_cannot_spawn_leaves_no_stuck_entry() {
     let rt = TestRuntime::new();
-    let registry: registry_core::StoreRegistry<String> =
-        registry_core::StoreRegistry::with_runtime(
-            registry_core::RegistryConfig::default(),
-            NoSpawnRuntime(rt.clone()),
-        );
+    let registry: registry_core::StoreRegistry<String> = registry_core::StoreRegistry::with_runtime(
+        registry_core::RegistryConfig::default(),
+        NoSpawnRuntime(rt.clone()),
+    );
     let loader = TestLoader::new(&rt).delayed(secs(1));
     let options = loader.options("a");
 
@@ -205,4 +204,211 @@ fn a_runtime_that_cannot_spawn_leaves_no_stuck_entry() {
         again.is_err(),
         "the timer task is spawned again, not assumed running"
     );
+}
+
+/// A store whose `Drop` panics.
+struct ExplodingStore;
+
+impl Drop for ExplodingStore {
+    fn drop(&mut self) {
+        panic!("the store's Drop blew up");
+    }
+}
+
+#[test]
+fn a_panicking_store_drop_does_not_stop_a_batch_of_disposals() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, secs(1));
+    let bomb =
+        registry_core::StoreOptions::new("bomb".to_owned(), |_: LoadContext<String>| async {
+            Ok::<_, TestError>(ExplodingStore)
+        });
+    let loader = TestLoader::new(&rt);
+    let slow = TestLoader::new(&rt).delayed(secs(10));
+    // Dropped as soon as the registry lets go of it.
+    drop(ready_store(registry.get_or_load(&bomb)));
+    let _b = ready_store(registry.get_or_load(&loader.options("b")));
+    let waiting = pending(registry.get_or_load(&slow.options("c")));
+    drop(waiting);
+    let _d = ready_store(registry.get_or_load(&loader.options("d")));
+
+    // Every idle entry falls due at once; the bomb's Drop panics in the middle of the batch.
+    rt.advance(secs(1));
+    assert_eq!(loader.disposals(), 2, "the rest of the batch ran");
+    assert_eq!(live_entry(&registry, "c").state, EntryState::Loading);
+
+    // The timer task survived: later countdowns still fire.
+    let _e = ready_store(registry.get_or_load(&loader.options("e")));
+    rt.advance(secs(1));
+    assert_eq!(loader.disposals(), 3);
+
+    // And so does dispose(), with another bomb among the entries.
+    drop(ready_store(registry.get_or_load(&bomb)));
+    let waiting = pending(registry.get_or_load(&slow.options("f")));
+    registry.dispose();
+    assert_eq!(resolved(waiting).map(|_| ()), Err(RegistryError::Disposed));
+    assert!(registry.snapshot().is_empty());
+}
+
+#[test]
+fn under_tokio_the_timer_task_survives_a_panicking_store_drop() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a current-thread runtime");
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async {
+        let config = registry_core::RegistryConfig::default()
+            .default_unused_cache_time(std::time::Duration::from_secs(1));
+        let registry: registry_core::StoreRegistry = registry_core::StoreRegistry::new(config);
+        let bomb =
+            registry_core::StoreOptions::new("bomb".to_owned(), |_: LoadContext<String>| async {
+                Ok::<_, TestError>(ExplodingStore)
+            });
+        let disposed = Rc::new(RefCell::new(0));
+        let counter = Rc::clone(&disposed);
+        let counted =
+            registry_core::StoreOptions::new("b".to_owned(), move |ctx: LoadContext<String>| {
+                let counter = Rc::clone(&counter);
+                ctx.on_dispose(move || *counter.borrow_mut() += 1);
+                async {
+                    Ok::<_, TestError>(TestStore {
+                        id: "b".into(),
+                        load: 1,
+                    })
+                }
+            });
+        drop(registry.get_or_load(&bomb).into_future().await);
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        assert!(registry.snapshot().is_empty(), "the bomb was disposed");
+        drop(registry.get_or_load(&counted).into_future().await);
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        assert_eq!(*disposed.borrow(), 1, "the timer task still runs");
+    });
+}
+
+/// An id whose `Clone` panics once armed.
+#[derive(Debug)]
+struct TrickyId {
+    name: &'static str,
+    explode_on_clone: Rc<std::cell::Cell<bool>>,
+}
+
+impl PartialEq for TrickyId {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TrickyId {}
+
+impl std::hash::Hash for TrickyId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl Clone for TrickyId {
+    fn clone(&self) -> Self {
+        assert!(!self.explode_on_clone.get(), "the id's Clone blew up");
+        Self {
+            name: self.name,
+            explode_on_clone: Rc::clone(&self.explode_on_clone),
+        }
+    }
+}
+
+#[test]
+fn a_panicking_id_clone_leaves_no_half_made_entry() {
+    let rt = TestRuntime::new();
+    let registry: registry_core::StoreRegistry<TrickyId> =
+        registry_core::StoreRegistry::with_runtime(
+            registry_core::RegistryConfig::default().default_unused_cache_time(CacheTime::Infinite),
+            rt.clone(),
+        );
+    let armed = Rc::new(std::cell::Cell::new(false));
+    let id = TrickyId {
+        name: "a",
+        explode_on_clone: Rc::clone(&armed),
+    };
+    let options = registry_core::StoreOptions::new(id, |ctx: LoadContext<TrickyId>| {
+        let name = ctx.store_id().name;
+        async move { Ok::<_, TestError>(name) }
+    });
+    armed.set(true);
+    let lookup = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        registry.get_or_load(&options)
+    }));
+    assert!(lookup.is_err(), "the clone panicked");
+    assert!(registry.snapshot().is_empty(), "nothing half-made is left");
+    armed.set(false);
+    assert_eq!(*ready_store(registry.get_or_load(&options)), "a");
+    assert_eq!(registry.snapshot().len(), 1);
+}
+
+/// A loader future whose `Drop` panics.
+struct ExplodingFuture;
+
+impl std::future::Future for ExplodingFuture {
+    type Output = Result<TestStore, TestError>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for ExplodingFuture {
+    fn drop(&mut self) {
+        panic!("the loader future's Drop blew up");
+    }
+}
+
+#[test]
+fn a_cancelled_loader_future_whose_drop_panics_is_contained() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, ms(0));
+    let options = Options::new("a".to_owned(), |_: LoadContext<String>| ExplodingFuture);
+    let loader = TestLoader::new(&rt);
+    let (guard, lookup) = registry.retain_and_get(&options);
+    let waiting = pending(lookup);
+    // Cache time zero: the release cancels the load and drops the future, which panics.
+    drop(guard);
+    assert_eq!(resolved(waiting).map(|_| ()), Err(RegistryError::Cancelled));
+    assert!(registry.snapshot().is_empty());
+    assert_eq!(
+        ready_store(registry.get_or_load(&loader.options("b"))).id,
+        "b"
+    );
+}
+
+#[test]
+fn a_panicking_async_teardown_counts_as_finished() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let loads = Rc::new(RefCell::new(0));
+    let counter = Rc::clone(&loads);
+    let options = Options::new("a".to_owned(), move |ctx: LoadContext<String>| {
+        *counter.borrow_mut() += 1;
+        let load = *counter.borrow();
+        ctx.on_dispose_async(|| async { panic!("the teardown blew up") });
+        async move {
+            Ok(TestStore {
+                id: "a".into(),
+                load,
+            })
+        }
+    });
+    let _store = ready_store(registry.get_or_load(&options));
+    assert!(registry.invalidate(&options));
+    rt.run_until_stalled();
+    assert!(
+        registry.snapshot().is_empty(),
+        "the disposing entry is forgotten"
+    );
+    assert_eq!(ready_store(registry.get_or_load(&options)).load, 2);
+    rt.block_on(registry.dispose_async());
 }

@@ -57,7 +57,8 @@ impl Runtime for BrowserRuntime {
             return VisibilitySubscription::none();
         };
         let closure = Closure::<dyn Fn()>::new(listener);
-        let function: js_sys::Function = closure.as_ref().unchecked_ref::<js_sys::Function>().clone();
+        let function: js_sys::Function =
+            closure.as_ref().unchecked_ref::<js_sys::Function>().clone();
         if document
             .add_event_listener_with_callback("visibilitychange", &function)
             .is_err()

@@ -17,8 +17,8 @@ use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
 use registry_core::test_util::TestRuntime;
 use registry_core::{
-    CacheTime, EntrySnapshot, LoadContext, LoadFuture, Lookup, RegistryConfig,
-    RegistryError, Runtime, StoreOptions, StoreRegistry,
+    CacheTime, EntrySnapshot, LoadContext, LoadFuture, Lookup, RegistryConfig, RegistryError,
+    Runtime, StoreOptions, StoreRegistry,
 };
 
 /// The browser's `setTimeout` limit (2^31 - 1 ms): the longest sleep the registry may ask for.
@@ -337,10 +337,7 @@ pub fn still_pending<F: Future + Unpin>(future: &mut F) -> bool {
 }
 
 /// The snapshot of `id`'s entry, if it has one.
-pub fn entry(
-    registry: &StoreRegistry<String>,
-    id: &str,
-) -> Option<EntrySnapshot<String>> {
+pub fn entry(registry: &StoreRegistry<String>, id: &str) -> Option<EntrySnapshot<String>> {
     registry
         .snapshot()
         .into_iter()
