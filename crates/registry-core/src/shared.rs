@@ -81,6 +81,9 @@ struct Inner<K> {
     final_teardowns: Vec<Rc<Teardown>>,
 }
 
+/// A retained entry, and the load the retain started, if it started one.
+type Retained<S, E> = (EntryKey, Option<Rc<Load<S, E>>>);
+
 /// Which hold a lookup takes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Hold {
@@ -445,7 +448,7 @@ impl<K: StoreId> Shared<K> {
     pub(crate) fn retain<S: 'static, E: 'static>(
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
-    ) -> Option<(EntryKey, Option<Rc<Load<S, E>>>)> {
+    ) -> Option<Retained<S, E>> {
         let mut inner = self.inner.borrow_mut();
         if inner.disposed {
             return None;

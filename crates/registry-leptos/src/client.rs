@@ -2,15 +2,13 @@
 //! and the one being switched to.
 
 use std::cell::RefCell;
-use std::fmt;
-use std::hash::Hash;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use futures::future::{AbortHandle, Abortable};
 use leptos::prelude::{ArcTrigger, Notify, Owner, RenderEffect, Track, untrack, use_context};
 use leptos::reactive::computed::suspense::{SuspenseContext, TaskHandle};
-use registry_core::{Lookup, RetainGuard, StoreOptions, StoreRegistry};
+use registry_core::{Lookup, RetainGuard, StoreId, StoreOptions, StoreRegistry};
 
 use crate::resource::Outcome;
 
@@ -67,8 +65,10 @@ struct State<K, S, E> {
 pub(crate) struct Driver<K, S, E> {
     /// This driver, for the tasks it spawns.
     this: Weak<Self>,
-    registry: StoreRegistry<K, S, E>,
+    registry: StoreRegistry<K>,
     trigger: ArcTrigger,
+    /// The registry context's: notified when any component retries a failure.
+    retried: ArcTrigger,
     state: RefCell<State<K, S, E>>,
 }
 
@@ -80,20 +80,22 @@ fn hydrating() -> bool {
 
 impl<K, S, E> Driver<K, S, E>
 where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
+    K: StoreId,
     S: 'static,
     E: 'static,
 {
     /// Starts following `options` (now, synchronously) under the current owner, and ends on
     /// its cleanup.
     pub(crate) fn start(
-        registry: StoreRegistry<K, S, E>,
+        registry: StoreRegistry<K>,
+        retried: ArcTrigger,
         options: impl Fn() -> StoreOptions<K, S, E> + 'static,
     ) -> Rc<Self> {
         let driver = Rc::new_cyclic(|this| Self {
             this: Weak::clone(this),
             registry,
             trigger: ArcTrigger::new(),
+            retried,
             state: RefCell::new(State {
                 shown: None,
                 switching: None,
@@ -108,6 +110,8 @@ where
         let effect = RenderEffect::new(move |_: Option<()>| {
             let options = options();
             if let Some(driver) = weak.upgrade() {
+                // A retry elsewhere may have dropped the failure this component shows.
+                driver.retried.track();
                 untrack(|| driver.switch(options));
             }
         });
@@ -134,11 +138,12 @@ where
             {
                 return;
             }
-            if state
-                .shown
-                .as_ref()
-                .is_some_and(|shown| shown.options.store_id() == id)
-            {
+            if state.shown.as_ref().is_some_and(|shown| {
+                shown.options.store_id() == id
+                    // Unless it is a failure whose entry ended (another component retried
+                    // it): then follow the new load.
+                    && (shown.outcome.is_ok() || shown._guard.is_live())
+            }) {
                 // Back to the store on screen before the other one was ready.
                 match state.switching.take() {
                     Some(abandoned) => Some(abandoned),
@@ -271,7 +276,7 @@ where
 
 impl<K, S, E> Source<S, E> for Driver<K, S, E>
 where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
+    K: StoreId,
     S: 'static,
     E: 'static,
 {
@@ -328,9 +333,11 @@ where
         };
         let Some(failed) = failed else { return false };
         let options = failed.options.clone();
-        self.registry.invalidate(options.store_id());
+        self.registry.invalidate(&options);
         drop(failed);
         self.switch(options);
+        // Every other component showing this failure follows the new load.
+        self.retried.notify();
         true
     }
 }

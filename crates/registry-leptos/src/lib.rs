@@ -32,10 +32,10 @@
 //! #[component]
 //! fn App() -> impl IntoView {
 //!     // One registry per app in the browser (on the server it is dropped: see below).
-//!     provide_store_registry(StoreRegistry::<String, Todos, TodoError>::new(RegistryConfig::default()));
+//!     provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
 //!     let (workspace, set_workspace) = signal("ws-1".to_string());
 //!     // Warm the cache of the next workspace without suspending.
-//!     let registry = use_store_registry::<String, Todos, TodoError>();
+//!     let registry = use_store_registry();
 //!     drop(registry.preload(&workspace_options("ws-2".to_string())));
 //!
 //!     // The options read a signal: changing it switches stores.
@@ -118,6 +118,8 @@ mod resource;
 #[cfg(not(target_arch = "wasm32"))]
 mod server;
 
-pub use provider::{provide_store_registry, use_store_registry};
+pub use provider::{
+    provide_store_registry, provide_store_registry_of, use_store_registry, use_store_registry_of,
+};
 pub use registry_core;
 pub use resource::{StoreFuture, StoreResource, use_store};

@@ -1,45 +1,41 @@
-//! [`provide_store_registry`] and [`use_store_registry`]: the registry in Leptos context.
+//! [`provide_store_registry`], [`use_store_registry`] and their forms for other id types: the
+//! registry in Leptos context.
 
-use std::fmt;
-use std::hash::Hash;
 use std::marker::PhantomData;
 
-use leptos::prelude::{provide_context, use_context};
-use registry_core::StoreRegistry;
-
-/// Names the registry's type parameters without owning any value of them.
-type Marker<K, S, E> = PhantomData<fn() -> (K, S, E)>;
+use leptos::prelude::{ArcTrigger, provide_context, use_context};
+use registry_core::{StoreId, StoreRegistry};
 
 /// What [`provide_store_registry`] puts into context.
 ///
 /// In the browser it carries the registry (in a `SendWrapper`: Leptos 0.8 context values must
 /// be `Send + Sync`, and wasm32 is single-threaded). On the server it carries nothing: an `Rc`
-/// registry must never enter Leptos context there (see the crate docs, "Server-side rendering").
-pub(crate) struct RegistryContext<K: 'static, S: 'static, E: 'static> {
+/// registry must never enter Leptos context there (see the crate docs, "Server-side
+/// rendering").
+pub(crate) struct RegistryContext<K: 'static> {
     #[cfg(target_arch = "wasm32")]
-    registry: send_wrapper::SendWrapper<StoreRegistry<K, S, E>>,
-    _types: Marker<K, S, E>,
+    registry: send_wrapper::SendWrapper<StoreRegistry<K>>,
+    /// Notified when a component drops a cached failure to retry it: every other component
+    /// that shows that failure follows the new load.
+    pub(crate) retried: ArcTrigger,
+    _ids: PhantomData<fn() -> K>,
 }
 
-impl<K, S, E> Clone for RegistryContext<K, S, E> {
+impl<K> Clone for RegistryContext<K> {
     fn clone(&self) -> Self {
         Self {
             #[cfg(target_arch = "wasm32")]
             registry: self.registry.clone(),
-            _types: PhantomData,
+            retried: self.retried.clone(),
+            _ids: PhantomData,
         }
     }
 }
 
-impl<K, S, E> RegistryContext<K, S, E>
-where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
-    S: 'static,
-    E: 'static,
-{
+impl<K: StoreId> RegistryContext<K> {
     /// The registry behind this context: the provided one in the browser, a disposed stand-in
     /// on the server.
-    pub(crate) fn registry(&self) -> StoreRegistry<K, S, E> {
+    pub(crate) fn registry(&self) -> StoreRegistry<K> {
         #[cfg(target_arch = "wasm32")]
         {
             StoreRegistry::clone(&self.registry)
@@ -53,18 +49,20 @@ where
 
 /// Makes `registry` the store registry of this component and its descendants: the only set-up
 /// [`use_store`](crate::use_store) and [`use_store_registry`] need. Call it once at the app
-/// root (one registry per app; a component deeper down may provide another one for its
-/// subtree, or one per store type).
+/// root: one registry holds the stores of every type (a component deeper down may provide
+/// another one for its subtree).
 ///
-/// The context is keyed by the registry's type `StoreRegistry<K, S, E>`: provide one registry
-/// for each store type the app uses.
+/// Loaders run under the registry's own reactive owner, a child of the owner that called this
+/// function, and not under the component that happened to ask for the store first: what a
+/// loader creates (signals, effects, cleanups) lives as long as the app, not as long as that
+/// component. Their cleanups run when the registry is disposed.
 ///
 /// # Server
 ///
 /// On the server (any native target) the registry is **dropped** at once and only a marker
-/// goes into context: the notes on Leptos 0.8 SSR found that an `Rc` registry in context (even
-/// in a `SendWrapper`) crashes a multi-threaded server. Stores load in the browser after
-/// hydration; see the crate docs, "Server-side rendering".
+/// goes into context: an `Rc` registry in Leptos context (even in a `SendWrapper`) crashes a
+/// multi-threaded server when the context is dropped on another worker thread. Stores load in
+/// the browser after hydration; see the crate docs, "Server-side rendering".
 ///
 /// # Example
 ///
@@ -73,13 +71,9 @@ where
 /// use registry_core::{RegistryConfig, StoreRegistry};
 /// use registry_leptos::{provide_store_registry, use_store_registry};
 ///
-/// struct Todos;
-///
 /// #[component]
 /// fn App() -> impl IntoView {
-///     provide_store_registry(StoreRegistry::<String, Todos, std::io::Error>::new(
-///         RegistryConfig::default(),
-///     ));
+///     provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
 ///     view! { <p>"app"</p> }
 /// }
 /// # let owner = Owner::new();
@@ -87,22 +81,43 @@ where
 /// # let html = view! { <App/> }.to_html();
 /// # assert_eq!(html, "<p>app</p>");
 /// ```
-pub fn provide_store_registry<K, S, E>(registry: StoreRegistry<K, S, E>)
-where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
-    S: 'static,
-    E: 'static,
-{
+pub fn provide_store_registry(registry: StoreRegistry) {
+    provide_store_registry_of(registry);
+}
+
+/// [`provide_store_registry`] for a registry whose ids are `K` rather than `String`; read it
+/// with [`use_store_registry_of`].
+///
+/// ```
+/// use leptos::prelude::*;
+/// use registry_core::{RegistryConfig, StoreRegistry};
+/// use registry_leptos::{provide_store_registry_of, use_store_registry_of};
+///
+/// # let owner = Owner::new();
+/// # owner.set();
+/// provide_store_registry_of(StoreRegistry::<u64>::new(RegistryConfig::default()));
+/// let registry = use_store_registry_of::<u64>();
+/// # let _ = registry;
+/// ```
+pub fn provide_store_registry_of<K: StoreId>(registry: StoreRegistry<K>) {
     #[cfg(target_arch = "wasm32")]
-    let context = RegistryContext {
-        registry: send_wrapper::SendWrapper::new(registry),
-        _types: PhantomData,
+    let context = {
+        let owner = leptos::prelude::Owner::current()
+            .map(|owner| owner.child())
+            .unwrap_or_default();
+        registry.set_load_scope(move |load: &mut dyn FnMut()| owner.with(load));
+        RegistryContext {
+            registry: send_wrapper::SendWrapper::new(registry),
+            retried: ArcTrigger::new(),
+            _ids: PhantomData,
+        }
     };
     #[cfg(not(target_arch = "wasm32"))]
     let context = {
         drop(registry);
-        RegistryContext::<K, S, E> {
-            _types: PhantomData,
+        RegistryContext::<K> {
+            retried: ArcTrigger::new(),
+            _ids: PhantomData,
         }
     };
     provide_context(context);
@@ -110,33 +125,31 @@ where
 
 /// The context of [`provide_store_registry`], or a panic that says what to add.
 #[track_caller]
-pub(crate) fn expect_context<K, S, E>(caller: &str) -> RegistryContext<K, S, E>
-where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
-    S: 'static,
-    E: 'static,
-{
-    match use_context::<RegistryContext<K, S, E>>() {
+pub(crate) fn expect_context<K: StoreId>(caller: &str) -> RegistryContext<K> {
+    match use_context::<RegistryContext<K>>() {
         Some(context) => context,
+        None if std::any::TypeId::of::<K>() == std::any::TypeId::of::<String>() => panic!(
+            "{caller}: no StoreRegistry in context. Call \
+             `provide_store_registry(StoreRegistry::new(RegistryConfig::default()))` in an \
+             ancestor component (usually the app root)."
+        ),
         None => panic!(
-            "{caller}: no StoreRegistry<{k}, {s}, {e}> in context. Call \
-             `provide_store_registry(StoreRegistry::<{k}, {s}, {e}>::new(RegistryConfig::default()))` \
-             in an ancestor component (usually the app root) before using stores of this type.",
+            "{caller}: no StoreRegistry<{k}> in context. Call \
+             `provide_store_registry_of(StoreRegistry::<{k}>::new(RegistryConfig::default()))` \
+             in an ancestor component (usually the app root).",
             k = std::any::type_name::<K>(),
-            s = std::any::type_name::<S>(),
-            e = std::any::type_name::<E>(),
         ),
     }
 }
 
-/// The registry that [`provide_store_registry`] provided for stores of type `S` (ids `K`,
-/// errors `E`): for route-level code, link hovers and event handlers that warm the cache with
-/// [`preload`](StoreRegistry::preload) or read it without suspending.
+/// The registry that [`provide_store_registry`] provided (with `String` ids, the default): for
+/// route-level code, link hovers and event handlers that warm the cache with
+/// [`preload`](StoreRegistry::preload), and for panels that read
+/// [`snapshot`](StoreRegistry::snapshot). For another id type, see [`use_store_registry_of`].
 ///
 /// # Panics
 ///
-/// When no ancestor called [`provide_store_registry`] with a registry of this type; the message
-/// says what to add.
+/// When no ancestor called [`provide_store_registry`]; the message says what to add.
 ///
 /// # Server
 ///
@@ -162,7 +175,7 @@ where
 ///
 /// #[component]
 /// fn WorkspaceLink(id: String) -> impl IntoView {
-///     let registry = use_store_registry::<String, Todos, std::io::Error>();
+///     let registry = use_store_registry();
 ///     let hover_id = id.clone();
 ///     // Warm the cache when the pointer rests on the link: the click finds the store loaded.
 ///     let warm = move |_| drop(registry.preload(&workspace_options(hover_id.clone())));
@@ -171,9 +184,7 @@ where
 ///
 /// #[component]
 /// fn App() -> impl IntoView {
-///     provide_store_registry(StoreRegistry::<String, Todos, std::io::Error>::new(
-///         RegistryConfig::default(),
-///     ));
+///     provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
 ///     view! { <WorkspaceLink id="ws-1".to_string()/> }
 /// }
 /// # let owner = Owner::new();
@@ -181,11 +192,13 @@ where
 /// # assert!(view! { <App/> }.to_html().contains("ws-1"));
 /// ```
 #[track_caller]
-pub fn use_store_registry<K, S, E>() -> StoreRegistry<K, S, E>
-where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
-    S: 'static,
-    E: 'static,
-{
-    expect_context::<K, S, E>("use_store_registry").registry()
+pub fn use_store_registry() -> StoreRegistry {
+    use_store_registry_of::<String>()
+}
+
+/// [`use_store_registry`] for a registry whose ids are `K` rather than `String`, provided by
+/// [`provide_store_registry_of`].
+#[track_caller]
+pub fn use_store_registry_of<K: StoreId>() -> StoreRegistry<K> {
+    expect_context::<K>("use_store_registry").registry()
 }

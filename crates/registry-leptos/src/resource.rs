@@ -2,13 +2,12 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::hash::Hash;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use registry_core::{RegistryError, StoreOptions};
+use registry_core::{RegistryError, StoreId, StoreOptions};
 
 #[cfg(target_arch = "wasm32")]
 use leptos::prelude::{LocalStorage, StoredValue, WithValue};
@@ -136,7 +135,7 @@ impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
 ///
 /// #[component]
 /// fn App() -> impl IntoView {
-///     provide_store_registry(StoreRegistry::<String, Todos, TodoError>::new(RegistryConfig::default()));
+///     provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
 ///     let (workspace, _set_workspace) = signal("ws-1".to_string());
 ///     view! { <TodoPage workspace/> }
 /// }
@@ -152,14 +151,14 @@ pub fn use_store<K, S, E>(
     options: impl Fn() -> StoreOptions<K, S, E> + 'static,
 ) -> StoreResource<S, E>
 where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
+    K: StoreId,
     S: 'static,
     E: 'static,
 {
-    let context = crate::provider::expect_context::<K, S, E>("use_store");
+    let context = crate::provider::expect_context::<K>("use_store");
     #[cfg(target_arch = "wasm32")]
     {
-        let driver = crate::client::Driver::start(context.registry(), options);
+        let driver = crate::client::Driver::start(context.registry(), context.retried, options);
         StoreResource {
             source: StoredValue::new_local(driver as Rc<dyn crate::client::Source<S, E>>),
             _types: PhantomData,
@@ -227,7 +226,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// }
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String, Counter, std::io::Error>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
     /// # #[cfg(not(target_arch = "wasm32"))]
     /// # assert_eq!(view! { <Count/> }.to_html(), "…");
     /// ```
@@ -244,7 +243,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # use registry_leptos::{provide_store_registry, use_store};
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
     /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
     /// // On the server nothing loads.
     /// #[cfg(not(target_arch = "wasm32"))]
@@ -263,7 +262,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # use registry_leptos::{provide_store_registry, use_store};
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
     /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
     /// let spinner = move || store.is_loading().then_some("…");
     /// # #[cfg(not(target_arch = "wasm32"))]
@@ -303,7 +302,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # use registry_leptos::{provide_store_registry, use_store};
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
     /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async {
     ///     Err::<u32, _>(std::io::Error::other("offline"))
     /// }));
@@ -357,7 +356,7 @@ impl<S: 'static, E: 'static> IntoFuture for StoreResource<S, E> {
 /// # use registry_leptos::{provide_store_registry, use_store};
 /// # let owner = Owner::new();
 /// # owner.set();
-/// # provide_store_registry(StoreRegistry::<String, u32, std::io::Error>::new(RegistryConfig::default()));
+/// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
 /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
 /// let view = move || Suspend::new(async move { store.await.map(|n| n.to_string()) });
 /// # let _ = view;

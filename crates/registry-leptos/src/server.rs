@@ -2,9 +2,7 @@
 //!
 //! See the crate docs, "Server-side rendering", for what the server renders.
 
-use std::fmt;
 use std::future::Future;
-use std::hash::Hash;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -12,7 +10,7 @@ use std::time::Duration;
 use futures::future::LocalBoxFuture;
 use leptos::prelude::{Owner, use_context};
 use leptos::reactive::computed::suspense::{LocalResourceNotifier, SuspenseContext};
-use registry_core::{RegistryConfig, Runtime, StoreRegistry};
+use registry_core::{RegistryConfig, Runtime, StoreId, StoreRegistry};
 
 /// Tells the nearest `<Suspense>` that it reads a browser-only value, as a `LocalResource`
 /// does: the Suspense then renders its fallback instead of waiting (which would hang the
@@ -68,12 +66,7 @@ impl Future for Never {
 
 /// What [`use_store_registry`](crate::use_store_registry) hands out on the server: a disposed
 /// registry, so that `preload` is a no-op and lookups answer `RegistryError::Disposed`.
-pub(crate) fn inert_registry<K, S, E>() -> StoreRegistry<K, S, E>
-where
-    K: Eq + Hash + Clone + fmt::Debug + 'static,
-    S: 'static,
-    E: 'static,
-{
+pub(crate) fn inert_registry<K: StoreId>() -> StoreRegistry<K> {
     let registry = StoreRegistry::with_runtime(RegistryConfig::default(), NoRuntime);
     registry.dispose();
     registry

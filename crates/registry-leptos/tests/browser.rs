@@ -45,7 +45,7 @@ impl std::fmt::Display for DocError {
 
 impl std::error::Error for DocError {}
 
-type Registry = StoreRegistry<String, Doc, DocError>;
+type Registry = StoreRegistry<String>;
 
 /// The registry on a virtual clock, with counters of loader calls and `on_dispose` calls.
 #[derive(Clone)]
@@ -61,7 +61,7 @@ struct Env {
 impl Env {
     fn new() -> Self {
         let rt = TestRuntime::new();
-        let config = RegistryConfig::default().with_default_unused_cache_time(CACHE);
+        let config = RegistryConfig::default().default_unused_cache_time(CACHE);
         Self {
             registry: StoreRegistry::with_runtime(config, rt.clone()),
             rt,
@@ -457,7 +457,7 @@ async fn preload_from_use_store_registry_warms_the_cache() {
     let app_env = env.clone();
     let handle = mount_to(root.clone(), move || {
         provide_store_registry(app_env.registry.clone());
-        let registry = use_store_registry::<String, Doc, DocError>();
+        let registry = use_store_registry();
         drop(registry.preload(&app_env.options("p".to_string())));
         // `Show`'s children must be `Send + Sync`: keep the `Rc` test fixture in the arena.
         let env = StoredValue::new_local(app_env.clone());
@@ -513,7 +513,7 @@ const HYDRATE_HTML: &str = include_str!("support/hydrate.html");
 
 #[wasm_bindgen_test]
 async fn hydration_keeps_the_servers_fallback_then_shows_a_store_that_was_already_loaded() {
-    use hydrate_app::{HydrateApp, Page, PageError};
+    use hydrate_app::{HydrateApp, Page};
     use leptos::wasm_bindgen::JsValue;
 
     // What the server's hydration script defines: both Suspense chunks (ids 0 and 1) were sent
@@ -531,8 +531,8 @@ async fn hydration_keeps_the_servers_fallback_then_shows_a_store_that_was_alread
     // The store is loaded before hydration (ready on its first poll): the first, hydrating
     // render must still show the fallback the server sent.
     let rt = TestRuntime::new();
-    let registry = StoreRegistry::<String, Page, PageError>::with_runtime(
-        RegistryConfig::default().with_default_unused_cache_time(CACHE),
+    let registry = StoreRegistry::<String>::with_runtime(
+        RegistryConfig::default().default_unused_cache_time(CACHE),
         rt.clone(),
     );
     let loads = Rc::new(Cell::new(0));
@@ -572,4 +572,95 @@ async fn hydration_keeps_the_servers_fallback_then_shows_a_store_that_was_alread
     drop(handle);
     rt.advance(CACHE);
     assert!(registry.snapshot().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn every_component_showing_a_failure_follows_a_retry_in_one_of_them() {
+    let env = Env::new();
+    env.failures.borrow_mut().insert("x".to_string(), 1);
+    let root = fresh_root();
+    let app_env = env.clone();
+    let handle = mount_to(root.clone(), move || {
+        provide_store_registry(app_env.registry.clone());
+        let (one, two) = (app_env.clone(), app_env.clone());
+        view! {
+            <div class="one"><DocView env=one id=Signal::stored("x".to_string())/></div>
+            <div class="two"><DocView env=two id=Signal::stored("x".to_string())/></div>
+        }
+    });
+    advance(&env, LOAD).await;
+    let error = "Error: the store failed to load: offlineRetry";
+    until("both errors", || text(&root) == format!("{error}{error}")).await;
+
+    let retry = root
+        .query_selector(".one .retry")
+        .ok()
+        .flatten()
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        .expect("the first component's retry button");
+    retry.click();
+    advance(&env, LOAD).await;
+    until("both components show the store", || {
+        text(&root) == "Doc xDoc x"
+    })
+    .await;
+    assert_eq!(env.loads(), 2);
+    assert_eq!(env.entries(), [("x".into(), EntryState::Ready, 2)]);
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn a_loader_runs_under_the_registrys_owner_not_the_component_that_asked_first() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let env = Env::new();
+    let cleaned = Arc::new(AtomicUsize::new(0));
+    let created: Rc<RefCell<Option<RwSignal<u32>>>> = Rc::default();
+    let (counter, slot) = (Arc::clone(&cleaned), Rc::clone(&created));
+    let options = StoreOptions::new("owned".to_string(), move |_: LoadContext<String>| {
+        let counter = Arc::clone(&counter);
+        Owner::on_cleanup(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        *slot.borrow_mut() = Some(RwSignal::new(7));
+        async {
+            Ok::<_, DocError>(Doc {
+                name: "owned".to_string(),
+            })
+        }
+    });
+    let root = fresh_root();
+    let app_env = env.clone();
+    let shown = RwSignal::new(true);
+    let handle = mount_to(root.clone(), move || {
+        provide_store_registry(app_env.registry.clone());
+        // `Show`'s children must be `Send`; wasm32 has one thread.
+        let options = send_wrapper::SendWrapper::new(options.clone());
+        view! {
+            <Show when=move || shown.get()>
+                <Owned options=StoreOptions::clone(&options)/>
+            </Show>
+        }
+    });
+    until("the store", || text(&root) == "owned").await;
+    shown.set(false);
+    until("the component unmounted", || text(&root).is_empty()).await;
+    assert_eq!(env.entries(), [("owned".into(), EntryState::Ready, 0)]);
+
+    // The component is gone; what the loader created lives on with the store.
+    assert_eq!(cleaned.load(Ordering::SeqCst), 0);
+    let signal = created.borrow().expect("the loader ran");
+    assert_eq!(signal.try_get_untracked(), Some(7));
+    drop(handle);
+}
+
+#[component]
+fn Owned(options: StoreOptions<String, Doc, DocError>) -> impl IntoView {
+    let store = use_store(move || options.clone());
+    view! {
+        <Suspense fallback=|| "…">
+            {move || store.get().map(|doc| doc.map(|doc| doc.name.clone()).unwrap_or_default())}
+        </Suspense>
+    }
 }

@@ -34,7 +34,7 @@ impl std::fmt::Display for TodoError {
 
 impl std::error::Error for TodoError {}
 
-type Registry = StoreRegistry<String, Todos, TodoError>;
+type Registry = StoreRegistry<String>;
 
 thread_local! {
     static LOADS: Cell<usize> = const { Cell::new(0) };
@@ -233,7 +233,7 @@ fn use_store_registry_on_the_server_is_a_disposed_stand_in() {
     reset();
     let _owner = ssr_owner();
     provide_store_registry(Registry::new(RegistryConfig::default()));
-    let registry = use_store_registry::<String, Todos, TodoError>();
+    let registry = use_store_registry();
     assert!(registry.is_disposed());
     let preload = registry.preload(&options("ws-1".to_string()));
     futures::executor::block_on(preload);
@@ -275,11 +275,18 @@ fn use_store_without_a_provider_panics_with_what_to_add() {
 
 #[test]
 #[should_panic(
-    expected = "no StoreRegistry<alloc::string::String, ssr::Todos, ssr::TodoError> in context"
+    expected = "no StoreRegistry in context. Call `provide_store_registry(StoreRegistry::new(RegistryConfig::default()))`"
 )]
-fn use_store_registry_without_a_provider_names_the_missing_type() {
+fn use_store_registry_without_a_provider_says_what_to_add() {
     let _owner = ssr_owner();
-    let _ = use_store_registry::<String, Todos, TodoError>();
+    let _ = use_store_registry();
+}
+
+#[test]
+#[should_panic(expected = "no StoreRegistry<u64> in context. Call `provide_store_registry_of")]
+fn use_store_registry_of_without_a_provider_names_the_id_type() {
+    let _owner = ssr_owner();
+    let _ = registry_leptos::use_store_registry_of::<u64>();
 }
 
 #[test]
@@ -315,7 +322,7 @@ fn the_server_renders_what_the_hydration_test_hydrates() {
         Arc::clone(&context) as Arc<dyn hydration_context::SharedContext + Send + Sync>
     ));
     owner.set();
-    let registry = StoreRegistry::<String, Page, PageError>::new(RegistryConfig::default());
+    let registry = StoreRegistry::<String>::new(RegistryConfig::default());
     let options = StoreOptions::new("h".to_string(), |_: LoadContext<String>| async {
         Ok(Page {
             name: "h".to_string(),

@@ -21,7 +21,7 @@ impl LiveSnapshot {
     /// Starts polling the registry provided by `provide_store_registry`, stops on cleanup, and
     /// provides the result as context. Returns it too.
     pub fn provide() -> Self {
-        let registry = use_store_registry::<String, Workspace, LoadError>();
+        let registry = use_store_registry();
         let read = move || {
             let mut entries = registry.snapshot();
             entries.sort_by(|a, b| a.store_id.cmp(&b.store_id));

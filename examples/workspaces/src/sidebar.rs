@@ -27,7 +27,7 @@ pub fn Sidebar() -> impl IntoView {
 /// One workspace's link: its state dot, its name, and a preload on hover.
 #[component]
 fn WorkspaceLink(info: &'static WorkspaceInfo) -> impl IntoView {
-    let registry = use_store_registry::<String, Workspace, LoadError>();
+    let registry = use_store_registry();
     let activity = expect_context::<Activity>();
     let settings = Settings::expect();
     let live = LiveSnapshot::expect();

@@ -11,7 +11,7 @@ use registry_core::{CacheTime, LoadContext, StoreOptions, StoreRegistry};
 use crate::activity::Activity;
 
 /// The registry of this app: workspaces by id.
-pub type WorkspaceRegistry = StoreRegistry<String, Workspace, LoadError>;
+pub type WorkspaceRegistry = StoreRegistry<String>;
 
 /// One workspace the sidebar lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

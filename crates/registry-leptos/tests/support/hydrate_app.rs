@@ -26,7 +26,7 @@ impl std::error::Error for PageError {}
 /// `get()`.
 #[component]
 pub fn HydrateApp(
-    registry: StoreRegistry<String, Page, PageError>,
+    registry: StoreRegistry<String>,
     options: StoreOptions<String, Page, PageError>,
 ) -> impl IntoView {
     provide_store_registry(registry);
