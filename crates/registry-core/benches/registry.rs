@@ -11,6 +11,7 @@ mod support;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
@@ -186,7 +187,7 @@ fn dedup(c: &mut Criterion) {
             let opened = GateOpen(Rc::clone(&opened));
             async move {
                 opened.await;
-                Ok(Store {
+                Ok::<_, Infallible>(Store {
                     id: ctx.store_id().clone(),
                 })
             }

@@ -516,3 +516,47 @@ async fn browser_sleep_beyond_the_set_timeout_limit_is_chained_not_fired_at_once
         }
     }
 }
+
+/// Makes the document report `hidden` (an own property shadowing the prototype's getter, which
+/// a page cannot set) and fires a real `visibilitychange` event.
+fn set_document_hidden(hidden: bool) {
+    let script = if hidden {
+        "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }); \
+         document.dispatchEvent(new Event('visibilitychange'));"
+    } else {
+        "delete document.hidden; document.dispatchEvent(new Event('visibilitychange'));"
+    };
+    js_sys::Function::new_no_args(script)
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .expect("the visibility script runs");
+}
+
+#[wasm_bindgen_test]
+async fn countdowns_pause_while_a_visibilitychange_says_the_page_is_hidden() {
+    let config = RegistryConfig::default()
+        .default_unused_cache_time(ms(300))
+        .pause_while_hidden(true);
+    let registry: Registry = StoreRegistry::with_runtime(config, BrowserRuntime);
+    let options = StoreOptions::new("v".to_string(), |_: LoadContext<String>| async {
+        Ok::<_, String>(Doc { id: "v".into() })
+    });
+    assert!(registry.get_or_load(&options).is_ready());
+    // Hidden in the same task: the countdown cannot have run out.
+    set_document_hidden(true);
+    assert!(BrowserRuntime.is_hidden());
+    sleep_ms(600).await;
+    assert_eq!(
+        state_of(&registry, "v"),
+        Some(EntryState::Ready),
+        "paused while hidden"
+    );
+    let left = registry.snapshot()[0].disposes_in.expect("a countdown");
+    assert!(left > Duration::ZERO && left <= ms(300), "{left:?} left");
+
+    set_document_hidden(false);
+    assert!(!BrowserRuntime.is_hidden());
+    poll_until("the disposal after the page is visible again", || {
+        state_of(&registry, "v").is_none()
+    })
+    .await;
+}

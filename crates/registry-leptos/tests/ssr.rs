@@ -316,7 +316,7 @@ const HYDRATE_INCOMPLETE: &str = "__INCOMPLETE_CHUNKS=[0,1,]";
 
 #[test]
 fn the_server_renders_what_the_hydration_test_hydrates() {
-    use hydrate_app::{HydrateApp, Page, PageError};
+    use hydrate_app::{HydrateApp, Page};
     let context = Arc::new(hydration_context::SsrSharedContext::new());
     let owner = Owner::new_root(Some(
         Arc::clone(&context) as Arc<dyn hydration_context::SharedContext + Send + Sync>

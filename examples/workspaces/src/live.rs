@@ -8,8 +8,6 @@ use leptos::prelude::*;
 use registry_core::{EntrySnapshot, EntryState};
 use registry_leptos::use_store_registry;
 
-use crate::workspace::{LoadError, Workspace};
-
 /// How often the snapshot is read.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 

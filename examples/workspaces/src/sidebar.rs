@@ -8,7 +8,7 @@ use registry_leptos::use_store_registry;
 use crate::activity::Activity;
 use crate::live::{LiveSnapshot, state_name};
 use crate::settings::Settings;
-use crate::workspace::{CATALOG, LoadError, Workspace, WorkspaceInfo, workspace_options};
+use crate::workspace::{CATALOG, WorkspaceInfo, workspace_options};
 
 /// The list of workspaces.
 #[component]

@@ -24,7 +24,7 @@ pub struct Store {
     id: String,
 }
 
-type Registry = StoreRegistry<String, Store, Infallible>;
+type Registry = StoreRegistry<String>;
 type Options = StoreOptions<String, Store, Infallible>;
 
 fn options(id: String, cache_time: impl Into<CacheTime>, disposed: &Rc<Cell<u32>>) -> Options {
@@ -211,7 +211,7 @@ impl Bench {
                 let snapshot = self.registry.snapshot();
                 let problem = (snapshot.len() != 1).then(|| format!("{} loads", snapshot.len()));
                 self.waiters.clear();
-                self.registry.invalidate(self.opts.store_id());
+                self.registry.invalidate(&self.opts);
                 self.registry.dispose();
                 self.registry =
                     StoreRegistry::with_runtime(RegistryConfig::default(), self.rt.clone());

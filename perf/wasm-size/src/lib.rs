@@ -17,7 +17,7 @@ mod app {
     use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
 
     thread_local! {
-        static REGISTRY: StoreRegistry<String, Counter, String> =
+        static REGISTRY: StoreRegistry<String> =
             StoreRegistry::new(RegistryConfig::default());
     }
 

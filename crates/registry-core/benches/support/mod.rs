@@ -27,7 +27,7 @@ pub fn registry(rt: &TestRuntime) -> Registry {
 /// Options whose loader is ready on its first poll (the anchor's synchronous `createStore`).
 pub fn options(id: impl Into<String>, cache_time: impl Into<CacheTime>) -> Options {
     StoreOptions::new(id.into(), |ctx: LoadContext<String>| async move {
-        Ok(Store {
+        Ok::<_, Infallible>(Store {
             id: ctx.store_id().clone(),
         })
     })
@@ -43,7 +43,7 @@ pub fn counted_options(id: String, cache_time: Duration, disposed: &Rc<Cell<u64>
         let disposed = Rc::clone(&disposed);
         async move {
             ctx.on_dispose(move || disposed.set(disposed.get() + 1));
-            Ok(Store {
+            Ok::<_, Infallible>(Store {
                 id: ctx.store_id().clone(),
             })
         }
