@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_core::test_util::TestRuntime;
-use registry_core::{Lookup, RetainGuard, StoreOptions};
+use registry_core::{CacheTime, Lookup, RegistryConfig, RetainGuard, StoreOptions, StoreRegistry};
 
-use support::{Options, Store, counted_options, load, options, registry, spread};
+use support::{Options, Registry, Store, counted_options, load, options, registry, spread};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -74,6 +74,90 @@ fn hits(c: &mut Criterion) {
         1,
         "one platform timer for the idle countdown"
     );
+
+    // W1b on a real clock: `TokioRuntime::now` reads the monotonic clock on every idle hit
+    // (`TestRuntime::now` is a field read).
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread tokio runtime");
+    let _tokio = tokio.enter();
+    let local = tokio::task::LocalSet::new();
+    let _local = local.enter();
+    let reg: Registry = StoreRegistry::new(RegistryConfig::default());
+    let opts = options("w1b-real", MINUTE);
+    let store = load(&reg, &opts);
+    assert!(Rc::ptr_eq(&hit(reg.get_or_load(&opts)), &store));
+    group.bench_function("W1b_idle_60s_real_clock", |b| {
+        b.iter(|| hit(reg.get_or_load(black_box(&opts))));
+    });
+    reg.dispose();
+    group.finish();
+}
+
+/// The bound on idle entries: what an idle hit and a retain + release of an idle entry cost
+/// with `max_idle_entries` set (against the same without), and the eviction path: loading a
+/// fresh id into a registry at its bound, which evicts the least recently used idle entry.
+fn idle_bound(c: &mut Criterion) {
+    let mut group = c.benchmark_group("idle_bound");
+    for (name, max_idle) in [("unbounded", None), ("max_idle_1000", Some(1_000))] {
+        let rt = TestRuntime::new();
+        let mut config = RegistryConfig::default();
+        config.max_idle_entries = max_idle;
+        let reg: Registry = StoreRegistry::with_runtime(config, rt.clone());
+        for i in 0..999 {
+            load(&reg, &options(format!("idle-{i}"), MINUTE));
+        }
+        let opts = options("idle-hot", MINUTE);
+        load(&reg, &opts);
+        group.bench_function(BenchmarkId::new("idle_hit", name), |b| {
+            b.iter(|| hit(reg.get_or_load(black_box(&opts))));
+        });
+        group.bench_function(BenchmarkId::new("idle_retain_release", name), |b| {
+            b.iter(|| reg.retain(black_box(&opts)).release());
+        });
+        assert_eq!(reg.snapshot().len(), 1_000, "nothing was evicted");
+    }
+
+    // Eviction: every load of a fresh id pushes the least recently used idle entry out.
+    let rt = TestRuntime::new();
+    let reg: Registry = StoreRegistry::with_runtime(
+        RegistryConfig::default()
+            .default_unused_cache_time(CacheTime::Infinite)
+            .max_idle_entries(1_000),
+        rt.clone(),
+    );
+    let disposed = Rc::new(Cell::new(0));
+    for i in 0..1_000 {
+        load(
+            &reg,
+            &counted_options(
+                format!("evict-warm-{i}"),
+                Duration::from_secs(3600),
+                &disposed,
+            ),
+        );
+    }
+    let mut next = 0u64;
+    group.bench_function("load_and_evict", |b| {
+        b.iter_custom(|iters| {
+            let batch: Vec<Options> = (next..next + iters)
+                .map(|i| {
+                    counted_options(format!("evict-{i}"), Duration::from_secs(3600), &disposed)
+                })
+                .collect();
+            next += iters;
+            let before = disposed.get();
+            let start = Instant::now();
+            for opts in &batch {
+                black_box(hit(reg.get_or_load(opts)));
+            }
+            let elapsed = start.elapsed();
+            assert_eq!(disposed.get() - before, iters, "one eviction per load");
+            elapsed
+        });
+    });
+    assert_eq!(reg.snapshot().len(), 1_000);
     group.finish();
 }
 
@@ -348,6 +432,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hits, retain_release, churn, dedup, scaling
+    targets = hits, retain_release, churn, dedup, scaling, idle_bound
 }
 criterion_main!(benches);

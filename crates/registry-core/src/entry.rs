@@ -36,8 +36,11 @@ impl EntryType {
         &TypeOf::<S, E>::TYPE
     }
 
+    #[inline]
     pub(crate) fn is<S: 'static, E: 'static>(&self) -> bool {
-        self.id == TypeId::of::<(S, E)>()
+        // The address settles it at once when both come from the same `of` (the usual case);
+        // the id when the constant was duplicated across codegen units.
+        std::ptr::eq(self, Self::of::<S, E>()) || self.id == TypeId::of::<(S, E)>()
     }
 }
 

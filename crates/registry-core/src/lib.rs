@@ -84,6 +84,11 @@ pub use runtime::{Runtime, VisibilitySubscription};
 pub use snapshot::{EntrySnapshot, EntryState};
 pub use teardown::Cancelled;
 
+// The README's example runs as a doctest too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Test helpers: [`TestRuntime`](test_util::TestRuntime), a virtual clock and a local executor.
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

@@ -175,7 +175,7 @@ impl<K: StoreId> StoreRegistry<K> {
     /// After [`dispose`](Self::dispose) the guard is inert.
     pub fn retain<S: 'static, E: 'static>(&self, options: &StoreOptions<K, S, E>) -> RetainGuard {
         match self.shared.retain(options) {
-            Some((key, _)) => self.shared.guard(key),
+            Some(key) => self.shared.guard(key),
             None => RetainGuard::inert(),
         }
     }
@@ -190,7 +190,7 @@ impl<K: StoreId> StoreRegistry<K> {
     ) -> (RetainGuard, Lookup<S, E>) {
         let _span =
             tracing::debug_span!("StoreRegistry.getOrLoad", store_id = ?options.store_id).entered();
-        match self.shared.retain(options) {
+        match self.shared.retain_and_start(options) {
             Some((key, started)) => {
                 let guard = self.shared.guard(key);
                 (guard, self.shared.lookup_held(key, started))

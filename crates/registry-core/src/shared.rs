@@ -66,11 +66,13 @@ struct Inner<K> {
     /// foldhash (hashbrown's default hasher, seeded per process) instead of SipHash: hashing
     /// the id was 40 % of a cache hit's instructions.
     hasher: foldhash::fast::RandomState,
-    /// Entry keys, hashed by their entry's id. The ids live in the entries only: the index
-    /// costs 8 bytes a slot, and an id is compared where the entry is read anyway. An ended
-    /// entry whose async teardown still runs ([`Stage::Disposing`]) stays indexed beside the
-    /// new entry of its id, so that the new load can find it and wait.
+    /// The keys of the live entries, hashed by their entry's id. The ids live in the entries
+    /// only: the index costs 8 bytes a slot, and an id is compared where the entry is read
+    /// anyway.
     index: HashTable<EntryKey>,
+    /// The same for ended entries whose async teardown still runs ([`Stage::Disposing`]), so
+    /// that a new load of their id can find them and wait.
+    disposing: HashTable<EntryKey>,
     entries: SlotMap<EntryKey, Entry<K>>,
     expiry: ExpiryQueue,
     idle: IdleOrder,
@@ -109,14 +111,34 @@ impl<K: StoreId> Inner<K> {
     /// The live entry of `store_id` with store type `S` and error type `E`.
     #[inline]
     fn find<S: 'static, E: 'static>(&self, hash: u64, store_id: &K) -> Option<EntryKey> {
-        let entries = &self.entries;
-        self.index
-            .find(hash, |&key| {
-                entries.get(key).is_some_and(|entry| {
-                    entry.ty.is::<S, E>() && !entry.is_disposing() && entry.store_id == *store_id
-                })
-            })
-            .copied()
+        find_in::<K, S, E>(&self.index, &self.entries, hash, store_id)
+    }
+
+    /// Runs `f` on the live entry of `store_id` with types `S` and `E`, found in the same probe
+    /// of the index (no second look-up of the slot), with the idle order at hand.
+    #[inline]
+    fn with_live<S: 'static, E: 'static, T>(
+        &mut self,
+        hash: u64,
+        store_id: &K,
+        f: impl FnOnce(EntryKey, &mut Entry<K>, &mut IdleOrder) -> T,
+    ) -> Option<T> {
+        let Inner {
+            index,
+            entries,
+            idle,
+            ..
+        } = self;
+        let mut f = Some(f);
+        let mut output = None;
+        index.find(hash, |&key| match entries.get_mut(key) {
+            Some(entry) if entry.ty.is::<S, E>() && entry.store_id == *store_id => {
+                output = f.take().map(|f| f(key, entry, idle));
+                true
+            }
+            _ => false,
+        });
+        output
     }
 
     /// The teardown of an ended entry of the same id and types that is still disposing.
@@ -125,38 +147,29 @@ impl<K: StoreId> Inner<K> {
         hash: u64,
         store_id: &K,
     ) -> Option<Rc<Teardown>> {
-        let entries = &self.entries;
-        let key = self.index.find(hash, |&key| {
-            entries.get(key).is_some_and(|entry| {
-                entry.ty.is::<S, E>() && entry.is_disposing() && entry.store_id == *store_id
-            })
-        })?;
-        match &self.entries.get(*key)?.stage {
+        let key = find_in::<K, S, E>(&self.disposing, &self.entries, hash, store_id)?;
+        match &self.entries.get(key)?.stage {
             Stage::Disposing(teardown) => Some(Rc::clone(teardown)),
             _ => None,
         }
     }
 
     fn index_insert(&mut self, hash: u64, key: EntryKey) {
-        let Inner {
-            index,
-            entries,
-            hasher,
-            ..
-        } = self;
-        index.insert_unique(hash, key, |&other| {
-            entries
-                .get(other)
-                .map_or(0, |entry| hasher.hash_one(&entry.store_id))
-        });
+        insert_in(&mut self.index, &self.entries, &self.hasher, hash, key);
     }
 
-    fn unindex(&mut self, key: EntryKey) {
+    /// Removes `key` from the index (`disposing: false`) or the disposing index.
+    fn unindex(&mut self, key: EntryKey, disposing: bool) {
         let Some(entry) = self.entries.get(key) else {
             return;
         };
         let hash = self.hash(&entry.store_id);
-        if let Ok(found) = self.index.find_entry(hash, |&other| other == key) {
+        let table = if disposing {
+            &mut self.disposing
+        } else {
+            &mut self.index
+        };
+        if let Ok(found) = table.find_entry(hash, |&other| other == key) {
             found.remove();
         }
     }
@@ -173,12 +186,17 @@ impl<K: StoreId> Inner<K> {
             entry.queued = NEVER;
         }
         entry.deadline = NEVER;
-        if entry.teardown_pending() && !self.disposed && !entry.is_disposing() {
+        if entry.teardown_pending() && !self.disposed {
             let mut ended = entry.end_in_place(false);
             ended.kept_as_disposing = Some(key);
+            // From the index to the disposing index: lookups no longer see it, a new load of
+            // its id finds it there and waits.
+            let hash = self.hasher.hash_one(&entry.store_id);
+            self.unindex(key, false);
+            insert_in(&mut self.disposing, &self.entries, &self.hasher, hash, key);
             return ended;
         }
-        self.unindex(key);
+        self.unindex(key, false);
         match self.entries.remove(key) {
             Some(entry) => entry.into_ended(self.disposed),
             None => Ended::default(),
@@ -242,14 +260,6 @@ impl<K: StoreId> Inner<K> {
         self.idle
             .sweep(|key, seq| entries.get(key).is_some_and(|entry| entry.idle_seq == seq));
     }
-
-    /// A hold was taken on the entry: it is no longer idle.
-    fn hold(&mut self, key: EntryKey) -> &mut Entry<K> {
-        let entry = &mut self.entries[key];
-        entry.deadline = NEVER;
-        self.idle.forget(&mut entry.idle_seq);
-        entry
-    }
 }
 
 impl<K> Inner<K> {
@@ -260,6 +270,7 @@ impl<K> Inner<K> {
             return Vec::new();
         }
         self.index = HashTable::new();
+        self.disposing = HashTable::new();
         self.expiry.clear();
         self.idle.clear();
         self.armed = None;
@@ -275,8 +286,46 @@ impl<K> Inner<K> {
     }
 }
 
+/// The entry of `store_id` with types `S` and `E` among `table`'s keys.
+#[inline]
+fn find_in<K: StoreId, S: 'static, E: 'static>(
+    table: &HashTable<EntryKey>,
+    entries: &SlotMap<EntryKey, Entry<K>>,
+    hash: u64,
+    store_id: &K,
+) -> Option<EntryKey> {
+    table
+        .find(hash, |&key| {
+            entries
+                .get(key)
+                .is_some_and(|entry| entry.ty.is::<S, E>() && entry.store_id == *store_id)
+        })
+        .copied()
+}
+
+fn insert_in<K: StoreId>(
+    table: &mut HashTable<EntryKey>,
+    entries: &SlotMap<EntryKey, Entry<K>>,
+    hasher: &foldhash::fast::RandomState,
+    hash: u64,
+    key: EntryKey,
+) {
+    table.insert_unique(hash, key, |&other| {
+        entries
+            .get(other)
+            .map_or(0, |entry| hasher.hash_one(&entry.store_id))
+    });
+}
+
+/// A reading of the clock in nanoseconds (saturating below [`NEVER`], some 584 years). In u64
+/// arithmetic: `Duration::as_nanos` goes through u128, and this runs on every idle hit.
+#[inline]
 fn to_nanos(duration: Duration) -> Nanos {
-    u64::try_from(duration.as_nanos()).unwrap_or(NEVER - 1)
+    duration
+        .as_secs()
+        .checked_mul(1_000_000_000)
+        .and_then(|nanos| nanos.checked_add(u64::from(duration.subsec_nanos())))
+        .map_or(NEVER - 1, |nanos| nanos.min(NEVER - 1))
 }
 
 /// The store of a ready entry, as the entry's type says it is.
@@ -313,6 +362,7 @@ impl<K: StoreId> Shared<K> {
                 disposed: false,
                 hasher: foldhash::fast::RandomState::default(),
                 index: HashTable::new(),
+                disposing: HashTable::new(),
                 entries: SlotMap::with_key(),
                 expiry: ExpiryQueue::default(),
                 idle: IdleOrder::default(),
@@ -350,7 +400,11 @@ impl<K: StoreId> Shared<K> {
     }
 
     /// The registry's clock (stopped while the page is hidden, when configured).
+    #[inline]
     fn now(&self) -> Nanos {
+        if !self.config.pause_while_hidden {
+            return to_nanos(self.runtime.now());
+        }
         let now = self
             .clock
             .paused_at
@@ -411,15 +465,17 @@ impl<K: StoreId> Shared<K> {
         options: &StoreOptions<K, S, E>,
     ) -> Lookup<S, E> {
         let mut inner = self.inner.borrow_mut();
-        if inner.disposed {
-            return Lookup::Ready(Err(RegistryError::Disposed));
-        }
         let hash = inner.hash(&options.store_id);
+        // A disposed registry has no entries: it is checked on a miss only.
         let Some(key) = inner.find::<S, E>(hash, &options.store_id) else {
+            if inner.disposed {
+                return Lookup::Ready(Err(RegistryError::Disposed));
+            }
             let load = self.insert(inner, hash, options, Hold::Load);
             return Self::answer(load);
         };
-        let entry = &mut inner.entries[key];
+        let Inner { entries, armed, .. } = &mut *inner;
+        let entry = &mut entries[key];
         self.apply_cache_time_policy(entry, options);
         let lookup = match &entry.stage {
             Stage::Ready(store) => Lookup::Ready(Ok(store_of::<S>(store))),
@@ -436,6 +492,17 @@ impl<K: StoreId> Shared<K> {
             // A hit on an idle entry restarts its countdown and makes it the most recently
             // used (the clock is read only then).
             let now = self.now();
+            if self.max_idle().is_none()
+                && let Idle::Countdown(deadline) = entry.idle_transition(now)
+                && entry.queued != NEVER
+                && armed.is_some_and(|armed| armed <= entry.queued)
+            {
+                // The common case, without a second look-up: the countdown moves later; the
+                // queued item and the armed timer stay (the item is re-queued when it falls
+                // due).
+                entry.deadline = deadline;
+                return lookup;
+            }
             let after = inner.go_idle(key, now, self.max_idle());
             drop(inner);
             self.after(after);
@@ -443,29 +510,47 @@ impl<K: StoreId> Shared<K> {
         lookup
     }
 
-    /// `retain` (`get` false) and `retain_and_get` (`get` true): a guard on the entry, which is
-    /// loaded if absent, and the lookup's answer when asked for.
+    /// `retain`: a hold on the entry, which is loaded if absent. `None` once disposed.
+    #[inline]
     pub(crate) fn retain<S: 'static, E: 'static>(
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
+    ) -> Option<EntryKey> {
+        self.retain_with(options, |key, _| key)
+    }
+
+    /// `retain_and_get`: like [`retain`](Self::retain), and the load it started, if any.
+    pub(crate) fn retain_and_start<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        options: &StoreOptions<K, S, E>,
     ) -> Option<Retained<S, E>> {
+        self.retain_with(options, |key, load| (key, load))
+    }
+
+    #[inline]
+    fn retain_with<S: 'static, E: 'static, T>(
+        self: &Rc<Self>,
+        options: &StoreOptions<K, S, E>,
+        answer: impl FnOnce(EntryKey, Option<Rc<Load<S, E>>>) -> T,
+    ) -> Option<T> {
         let mut inner = self.inner.borrow_mut();
-        if inner.disposed {
-            return None;
-        }
         let hash = inner.hash(&options.store_id);
-        match inner.find::<S, E>(hash, &options.store_id) {
-            Some(key) => {
-                let entry = inner.hold(key);
-                entry.retains += 1;
-                self.apply_cache_time_policy(entry, options);
-                Some((key, None))
-            }
+        let held = inner.with_live::<S, E, _>(hash, &options.store_id, |key, entry, idle| {
+            entry.retains += 1;
+            entry.deadline = NEVER;
+            idle.forget(&mut entry.idle_seq);
+            self.apply_cache_time_policy(entry, options);
+            key
+        });
+        Some(match held {
+            Some(key) => answer(key, None),
+            // A disposed registry has no entries: it is checked on a miss only.
+            None if inner.disposed => return None,
             None => {
                 let (key, load) = self.insert(inner, hash, options, Hold::Retain);
-                Some((key, Some(load)))
+                answer(key, Some(load))
             }
-        }
+        })
     }
 
     /// The answer for a retained entry (after [`retain`](Self::retain)).
@@ -657,7 +742,16 @@ impl<K: StoreId> Shared<K> {
         self.after(after);
     }
 
+    #[inline]
     fn after(self: &Rc<Self>, after: AfterBorrow) {
+        // The hot paths (hits, releases) leave nothing to do.
+        if !after.ended.is_empty() || after.rearm {
+            self.after_slow(after);
+        }
+    }
+
+    #[inline(never)]
+    fn after_slow(self: &Rc<Self>, after: AfterBorrow) {
         for ended in after.ended {
             self.finish_ended(ended);
         }
@@ -686,7 +780,7 @@ impl<K: StoreId> Shared<K> {
         if !inner.entries.get(key).is_some_and(Entry::is_disposing) {
             return;
         }
-        inner.unindex(key);
+        inner.unindex(key, true);
         let entry = inner.entries.remove(key);
         drop(inner);
         drop(entry);
@@ -869,11 +963,9 @@ impl<K> Drop for Shared<K> {
 impl<K: StoreId> ReleaseHold for Shared<K> {
     fn release_hold(self: Rc<Self>, key: EntryKey) {
         let mut inner = self.inner.borrow_mut();
-        if inner.disposed {
-            return;
-        }
         let Some(entry) = inner.entries.get_mut(key) else {
-            // The entry ended: a stale guard touches nothing.
+            // The entry ended (a disposed registry has no entries): a stale guard touches
+            // nothing.
             return;
         };
         if entry.is_disposing() {

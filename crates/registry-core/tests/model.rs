@@ -15,8 +15,8 @@
 //!
 //! One record per live entry: its load number (every entry runs exactly one load), its stage
 //! (loading, ready, failed), its unreleased retain guards, whether a `get_or_load`/`preload`
-//! holds its load in flight, its cache time and its idle deadline. The rules, from issue 3 and
-//! the registry's docs:
+//! holds its load in flight, its cache time and its idle deadline. The rules, from the registry's
+//! docs:
 //!
 //! - holders = unreleased guards + 1 while a load that a `get_or_load`/`preload` started or
 //!   joined is in flight (`retain` and `retain_and_get` never add that load hold);

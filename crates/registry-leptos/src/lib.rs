@@ -1,12 +1,15 @@
 //! Leptos 0.8 bindings for [`registry_core`]: stores loaded by id, shared, kept while a
 //! component uses them, and read through `<Suspense>`.
 //!
-//! - [`provide_store_registry`] at the app root: the only set-up.
+//! - [`provide_store_registry`] at the app root: the only set-up. One registry holds the
+//!   stores of every type the app uses (an entry is named by its id and its store type).
 //! - [`use_store`] in a component: a [`StoreResource`] that retains the store the options name
 //!   while the component lives, switches stores when the options change, and is awaited inside
 //!   `Suspend` (or read with [`StoreResource::get`]) under `<Suspense>` and `<ErrorBoundary>`.
 //! - [`use_store_registry`] in route code, link hovers and event handlers:
 //!   [`preload`](registry_core::StoreRegistry::preload) warms the cache without suspending.
+//! - [`provide_store_registry_of`] and [`use_store_registry_of`]: the same for ids of another
+//!   type than `String`.
 //!
 //! ```
 //! use leptos::prelude::*;
@@ -31,8 +34,8 @@
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
-//!     // One registry per app in the browser (on the server it is dropped: see below).
-//!     provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
+//!     // One registry per app, for every store type (on the server it is dropped: see below).
+//!     provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
 //!     let (workspace, set_workspace) = signal("ws-1".to_string());
 //!     // Warm the cache of the next workspace without suspending.
 //!     let registry = use_store_registry();
@@ -62,7 +65,7 @@
 //! assert!(view! { <App/> }.to_html().contains("<p>Loading…</p>"));
 //! ```
 //!
-//! # Differences from the issue's sketch, forced by Leptos 0.8
+//! # Shaped by Leptos 0.8
 //!
 //! - `Suspend::new` needs a `Send` future, and Leptos context needs `Send + Sync` values, while
 //!   stores are `Rc`. So [`StoreResource`] is an arena handle (`Copy + Send + Sync`, like a
@@ -84,8 +87,8 @@
 //! Client or server is decided by the target: wasm32 is the browser, every native target is
 //! the server. The crate has no `ssr`/`hydrate` features of its own; the app enables Leptos's.
 //!
-//! Stores are `Rc` and load in the browser only (the notes' "path 1", what a Leptos
-//! `LocalResource` does). On the server:
+//! Stores are `Rc` and load in the browser only (as a Leptos `LocalResource` does). On the
+//! server:
 //!
 //! - [`provide_store_registry`] drops the registry at once and puts only a marker into context:
 //!   an `Rc` registry in Leptos context (even in a `SendWrapper`) crashes a multi-threaded
@@ -107,8 +110,8 @@
 //! ([`RegistryConfig::default`](registry_core::RegistryConfig)).
 //!
 //! To render a store's data into the server's HTML, compute a `Send` snapshot of it with a
-//! normal Leptos `Resource` on the server and boot the browser store from it (the notes'
-//! "path 2"); this crate does not do that for you.
+//! normal Leptos `Resource` on the server and boot the browser store from it; this crate does
+//! not do that for you yet.
 #![deny(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]

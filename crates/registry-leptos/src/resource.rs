@@ -135,7 +135,7 @@ impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
 ///
 /// #[component]
 /// fn App() -> impl IntoView {
-///     provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
+///     provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
 ///     let (workspace, _set_workspace) = signal("ws-1".to_string());
 ///     view! { <TodoPage workspace/> }
 /// }
@@ -226,7 +226,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// }
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
     /// # #[cfg(not(target_arch = "wasm32"))]
     /// # assert_eq!(view! { <Count/> }.to_html(), "…");
     /// ```
@@ -243,7 +243,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # use registry_leptos::{provide_store_registry, use_store};
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
     /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
     /// // On the server nothing loads.
     /// #[cfg(not(target_arch = "wasm32"))]
@@ -262,7 +262,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # use registry_leptos::{provide_store_registry, use_store};
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
     /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
     /// let spinner = move || store.is_loading().then_some("…");
     /// # #[cfg(not(target_arch = "wasm32"))]
@@ -302,7 +302,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// # use registry_leptos::{provide_store_registry, use_store};
     /// # let owner = Owner::new();
     /// # owner.set();
-    /// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
+    /// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
     /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async {
     ///     Err::<u32, _>(std::io::Error::other("offline"))
     /// }));
@@ -356,7 +356,7 @@ impl<S: 'static, E: 'static> IntoFuture for StoreResource<S, E> {
 /// # use registry_leptos::{provide_store_registry, use_store};
 /// # let owner = Owner::new();
 /// # owner.set();
-/// # provide_store_registry(StoreRegistry::<String>::new(RegistryConfig::default()));
+/// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
 /// let store = use_store(|| StoreOptions::new("n".to_string(), |_: LoadContext<String>| async { Ok::<_, std::io::Error>(1_u32) }));
 /// let view = move || Suspend::new(async move { store.await.map(|n| n.to_string()) });
 /// # let _ = view;

@@ -322,7 +322,7 @@ fn the_server_renders_what_the_hydration_test_hydrates() {
         Arc::clone(&context) as Arc<dyn hydration_context::SharedContext + Send + Sync>
     ));
     owner.set();
-    let registry = StoreRegistry::<String>::new(RegistryConfig::default());
+    let registry = StoreRegistry::new(RegistryConfig::default());
     let options = StoreOptions::new("h".to_string(), |_: LoadContext<String>| async {
         Ok(Page {
             name: "h".to_string(),
