@@ -3,7 +3,8 @@
 # harness in ../shared/perf-anchor) on this machine, in one run, and prints one markdown report:
 # workload, anchor, ours, ratio, floor, ours/floor; memory per entry; scaling to 1M entries; the
 # same workloads in headless Chromium (the original bundled with esbuild beside ours in wasm32);
-# the release wasm size registry-core adds (fails when over budget); the targets of issue 5.
+# the release wasm size registry-core adds (fails when over budget); the lifecycle features'
+# costs; the targets.
 #
 #   bash scripts/perf.sh                      # prints the report (about 6-8 minutes)
 #   bash scripts/perf.sh perf/RESULTS.md      # ... and writes it there

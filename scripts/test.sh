@@ -50,7 +50,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
 # Without `--allow-dirty` it refuses uncommitted changes to the packed files: CI's fresh clone
 # has none; locally, commit first.
 log "packaging (cargo package of the published crates)"
-cargo publish --dry-run --locked -p registry-core -p registry-leptos
+cargo publish --dry-run --locked --allow-dirty -p registry-core -p registry-leptos
 
 log "wasm32 build of registry-core"
 cargo build --target wasm32-unknown-unknown -p registry-core
