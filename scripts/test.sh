@@ -47,8 +47,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
 # registry). `publish --dry-run` is `cargo package` plus cargo's pre-upload checks (each
 # package's `publish` setting allows crates.io; a warning if the version is already there);
 # it uploads nothing and needs no token. `--locked` fails if Cargo.lock is out of date.
-# Without `--allow-dirty` it refuses uncommitted changes to the packed files: CI's fresh clone
-# has none; locally, commit first.
+# `--allow-dirty` packs uncommitted edits too, so that the script runs on a work tree in
+# progress; CI's fresh clone has none.
 log "packaging (cargo package of the published crates)"
 cargo publish --dry-run --locked --allow-dirty -p registry-core -p registry-leptos
 

@@ -24,7 +24,7 @@ mod app {
     pub async fn open(id: String) -> Result<usize, String> {
         let options = StoreOptions::new(id, |ctx: LoadContext<String>| async move {
             ctx.on_dispose(|| ());
-            Ok(Counter {
+            Ok::<_, String>(Counter {
                 id: ctx.store_id().clone(),
             })
         });
