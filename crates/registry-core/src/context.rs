@@ -93,7 +93,8 @@ impl<K> LoadContext<K> {
             .push_async(Box::new(move || Box::pin(teardown())));
     }
 
-    /// Resolves when the entry ends: for a load still in flight, when it is cancelled.
+    /// Resolves when the entry ends (for a load still in flight, when it is cancelled) or its
+    /// load fails: when its teardown starts.
     ///
     /// Useful to stop work the loader started outside its own future (a worker, a socket
     /// handshake). The loader's future itself is dropped at cancellation. Dropping the returned
@@ -102,7 +103,7 @@ impl<K> LoadContext<K> {
         self.teardown.cancelled()
     }
 
-    /// Whether the entry has ended.
+    /// Whether the entry has ended or its load failed: whether its teardown has started.
     pub fn is_cancelled(&self) -> bool {
         self.teardown.has_ended()
     }

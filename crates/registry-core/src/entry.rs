@@ -68,10 +68,11 @@ pub(crate) struct Entry<K> {
     /// When the idle countdown ends, on the registry's clock; [`NEVER`] while held, for an
     /// infinite cache time, or past what the clock can count.
     pub(crate) deadline: Nanos,
-    /// The deadline of this entry's item in the expiry queue ([`NEVER`]: none). It may be
-    /// earlier than [`deadline`](Self::deadline) (a hit restarted the countdown); it is
-    /// re-queued when it falls due.
-    pub(crate) queued: Nanos,
+    /// The entry's item in the expiry queue: its position there
+    /// ([`NOT_QUEUED`](crate::expiry::NOT_QUEUED): none). The item's deadline may be earlier
+    /// than [`deadline`](Self::deadline) (a hit restarted the countdown); it is re-queued when
+    /// it falls due.
+    pub(crate) queue_pos: u32,
     /// The entry's place in the recency order of idle entries (0: not idle, or no bound on
     /// idle entries).
     pub(crate) idle_seq: u64,

@@ -22,8 +22,8 @@ use std::sync::Arc;
 pub enum RegistryError<E> {
     /// The loader returned an error. The same `Arc` is handed to every caller.
     Load(Arc<E>),
-    /// The load was abandoned because its entry was disposed (its cache time ran out while
-    /// nothing held it, or it was invalidated) before it finished.
+    /// The load was abandoned because its entry ended before it finished: its cache time ran
+    /// out while nothing held it, or the runtime could not spawn the task that drives it.
     Cancelled,
     /// The registry is disposed: it hands out no stores any more.
     Disposed,

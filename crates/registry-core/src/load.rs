@@ -212,10 +212,10 @@ impl<S, E> Settled<S, E> {
 /// # Cancellation
 ///
 /// Dropping a `LoadFuture` only stops waiting: the load goes on, driven by the registry, and its
-/// result is cached. The load itself is cancelled only when its entry is disposed (nothing held
-/// it for its cache time, [`invalidate`](crate::StoreRegistry::invalidate), or
-/// [`dispose`](crate::StoreRegistry::dispose)); every `LoadFuture` of it then resolves to
-/// [`RegistryError::Cancelled`] or [`RegistryError::Disposed`].
+/// result is cached. The load itself is cancelled only when its entry ends while it runs (nothing
+/// held it for its cache time, or [`dispose`](crate::StoreRegistry::dispose)); every
+/// `LoadFuture` of it then resolves to [`RegistryError::Cancelled`] (or
+/// [`RegistryError::Disposed`] after `dispose`).
 #[must_use = "futures do nothing unless polled"]
 pub struct LoadFuture<S, E> {
     inner: Inner<S, E>,

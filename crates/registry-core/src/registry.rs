@@ -228,7 +228,9 @@ impl<K: StoreId> StoreRegistry<K> {
     }
 
     /// The registry's entries, in no particular order, including ended ones whose async
-    /// teardown still runs ([`EntryState::Disposing`](crate::EntryState::Disposing)).
+    /// teardown still runs ([`EntryState::Disposing`](crate::EntryState::Disposing)). Empty
+    /// after [`dispose`](Self::dispose), even while teardown runs
+    /// ([`dispose_async`](Self::dispose_async) waits for it).
     pub fn snapshot(&self) -> Vec<EntrySnapshot<K>> {
         self.shared.snapshot()
     }

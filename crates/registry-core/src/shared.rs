@@ -20,13 +20,13 @@ use tracing::Instrument;
 
 use crate::config::{CacheTimePolicy, NEVER, Nanos};
 use crate::entry::{Ended, Entry, EntryKey, EntryType, Idle, Stage};
-use crate::expiry::ExpiryQueue;
+use crate::expiry::{ExpiryQueue, NOT_QUEUED};
 use crate::guard::{ReleaseHold, RetainGuard};
 use crate::idle::IdleOrder;
 use crate::load::{Load, LoadFuture, Outcome, PendingLoad};
 use crate::load_task::LoadTask;
 use crate::options::Loader;
-use crate::panic::drop_contained;
+use crate::panic::{contain, drop_contained};
 use crate::runtime::VisibilitySubscription;
 use crate::teardown::{Finished, Teardown};
 use crate::timer::{self, Next, TimerSignal};
@@ -100,6 +100,8 @@ enum Hold {
 #[derive(Default)]
 struct AfterBorrow {
     ended: Vec<Ended>,
+    /// How many of `ended` were evicted (logged once the borrow is released).
+    evicted: usize,
     rearm: bool,
 }
 
@@ -180,12 +182,23 @@ impl<K: StoreId> Inner<K> {
         let Some(entry) = self.entries.get_mut(key) else {
             return Ended::default();
         };
-        self.idle.forget(&mut entry.idle_seq);
-        if entry.queued != NEVER {
-            self.expiry.remove(entry.queued, key);
-            entry.queued = NEVER;
+        // Every caller passes a live entry; one already disposing ends once, when its teardown
+        // has finished (`forget_disposed`).
+        debug_assert!(!entry.is_disposing(), "removing a disposing entry");
+        if entry.is_disposing() {
+            return Ended::default();
         }
+        self.idle.forget(&mut entry.idle_seq);
         entry.deadline = NEVER;
+        let queue_pos = std::mem::replace(&mut entry.queue_pos, NOT_QUEUED);
+        if queue_pos != NOT_QUEUED {
+            let entries = &mut self.entries;
+            self.expiry
+                .remove(queue_pos, |key, pos| set_queue_pos(entries, key, pos));
+        }
+        let Some(entry) = self.entries.get_mut(key) else {
+            return Ended::default();
+        };
         if entry.teardown_pending() && !self.disposed {
             let mut ended = entry.end_in_place(false);
             ended.kept_as_disposing = Some(key);
@@ -214,29 +227,34 @@ impl<K: StoreId> Inner<K> {
         if entry.holders() > 0 {
             return after;
         }
-        match entry.idle_transition(now) {
+        let queue = match entry.idle_transition(now) {
             Idle::DisposeNow => {
                 after.ended.push(self.remove(key));
                 return after;
             }
             // No countdown (an infinite cache time, perhaps lengthened to it just now).
-            Idle::Nothing => entry.deadline = NEVER,
+            Idle::Nothing => {
+                entry.deadline = NEVER;
+                None
+            }
             Idle::Countdown(deadline) => {
                 entry.deadline = deadline;
-                if entry.queued == NEVER {
-                    entry.queued = deadline;
-                    self.expiry.push(deadline, key);
-                }
                 if self.armed.is_none_or(|armed| deadline < armed) {
                     self.armed = Some(deadline);
                     after.rearm = true;
                 }
+                (entry.queue_pos == NOT_QUEUED).then_some(deadline)
             }
-        }
-        if let Some(max) = max_idle
-            && entry.is_settled()
-        {
+        };
+        if max_idle.is_some() && entry.is_settled() {
             self.idle.touch(key, &mut entry.idle_seq);
+        }
+        if let Some(deadline) = queue {
+            let entries = &mut self.entries;
+            self.expiry
+                .push(deadline, key, |key, pos| set_queue_pos(entries, key, pos));
+        }
+        if let Some(max) = max_idle {
             self.evict_beyond(max, &mut after);
         }
         after
@@ -250,10 +268,7 @@ impl<K: StoreId> Inner<K> {
                 .idle
                 .pop_oldest(|key, seq| entries.get(key).is_some_and(|entry| entry.idle_seq == seq));
             let Some(key) = oldest else { break };
-            tracing::debug!(
-                store_id = ?self.entries.get(key).map(|entry| &entry.store_id),
-                "evicting the least recently used idle store"
-            );
+            after.evicted += 1;
             after.ended.push(self.remove(key));
         }
         let entries = &self.entries;
@@ -283,6 +298,13 @@ impl<K> Inner<K> {
             .filter_map(|ended| ended.teardown().cloned())
             .collect();
         ended
+    }
+}
+
+/// Records where the expiry queue moved an entry's item.
+fn set_queue_pos<K>(entries: &mut SlotMap<EntryKey, Entry<K>>, key: EntryKey, pos: u32) {
+    if let Some(entry) = entries.get_mut(key) {
+        entry.queue_pos = pos;
     }
 }
 
@@ -378,8 +400,12 @@ impl<K: StoreId> Shared<K> {
                     shared.visibility_changed();
                 }
             }));
-            *shared.visibility.borrow_mut() = Some(subscription);
-            shared.visibility_changed();
+            // A runtime that cannot tell when the page is visible again never pauses: a pause
+            // nothing ends would keep every idle store for ever.
+            if subscription.is_active() {
+                *shared.visibility.borrow_mut() = Some(subscription);
+                shared.visibility_changed();
+            }
         }
         shared
     }
@@ -474,7 +500,12 @@ impl<K: StoreId> Shared<K> {
             let load = self.insert(inner, hash, options, Hold::Load);
             return Self::answer(load);
         };
-        let Inner { entries, armed, .. } = &mut *inner;
+        let Inner {
+            entries,
+            armed,
+            expiry,
+            ..
+        } = &mut *inner;
         let entry = &mut entries[key];
         self.apply_cache_time_policy(entry, options);
         let lookup = match &entry.stage {
@@ -494,8 +525,8 @@ impl<K: StoreId> Shared<K> {
             let now = self.now();
             if self.max_idle().is_none()
                 && let Idle::Countdown(deadline) = entry.idle_transition(now)
-                && entry.queued != NEVER
-                && armed.is_some_and(|armed| armed <= entry.queued)
+                && entry.queue_pos != NOT_QUEUED
+                && armed.is_some_and(|armed| armed <= expiry.deadline_at(entry.queue_pos))
             {
                 // The common case, without a second look-up: the countdown moves later; the
                 // queued item and the armed timer stay (the item is re-queued when it falls
@@ -609,7 +640,7 @@ impl<K: StoreId> Shared<K> {
             teardown: Some(Rc::clone(&teardown)),
             cache_time: self.cache_time_of(options),
             deadline: NEVER,
-            queued: NEVER,
+            queue_pos: NOT_QUEUED,
             idle_seq: 0,
             retains: u32::from(hold == Hold::Retain),
             load_hold: hold == Hold::Load,
@@ -676,18 +707,19 @@ impl<K: StoreId> Shared<K> {
             Some(scope) => {
                 let mut f = Some(f);
                 let mut output = None;
-                scope(&mut || {
-                    if let Some(f) = f.take() {
-                        output = Some(f());
-                    }
+                // A scope that panics (before or after calling through) must not strand the
+                // load: the panic is logged, and the poll runs unscoped if it did not run.
+                contain("the load scope", || {
+                    scope(&mut || {
+                        if let Some(f) = f.take() {
+                            output = Some(f());
+                        }
+                    });
                 });
-                match output {
-                    Some(output) => output,
-                    // The scope did not call through: run unscoped rather than lose the poll.
-                    None => match f.take() {
-                        Some(f) => f(),
-                        None => unreachable!("f ran or is still here"),
-                    },
+                match (output, f.take()) {
+                    (Some(output), _) => output,
+                    (None, Some(f)) => f(),
+                    (None, None) => unreachable!("the poll ran, or it is still here"),
                 }
             }
         }
@@ -752,6 +784,12 @@ impl<K: StoreId> Shared<K> {
 
     #[inline(never)]
     fn after_slow(self: &Rc<Self>, after: AfterBorrow) {
+        if after.evicted > 0 {
+            tracing::debug!(
+                count = after.evicted,
+                "evicted the least recently used idle stores beyond max_idle_entries"
+            );
+        }
         for ended in after.ended {
             self.finish_ended(ended);
         }
@@ -836,17 +874,21 @@ impl<K: StoreId> Shared<K> {
             return Next::Idle;
         }
         let now = self.now();
-        while let Some(key) = inner.expiry.pop_due(now) {
-            let Some(entry) = inner.entries.get_mut(key) else {
+        loop {
+            let Inner {
+                entries, expiry, ..
+            } = &mut *inner;
+            let Some(key) = expiry.pop_due(now, |key, pos| set_queue_pos(entries, key, pos)) else {
+                break;
+            };
+            let Some(entry) = entries.get(key) else {
                 continue;
             };
-            entry.queued = NEVER;
             match entry.deadline {
                 // Held again since the item was queued.
                 NEVER => {}
                 deadline if deadline > now => {
-                    entry.queued = deadline;
-                    inner.expiry.push(deadline, key);
+                    expiry.push(deadline, key, |key, pos| set_queue_pos(entries, key, pos));
                 }
                 _ => ended.push(inner.remove(key)),
             }
@@ -911,7 +953,12 @@ impl<K: StoreId> Shared<K> {
                     Stage::Failed(_) => EntryState::Failed,
                     Stage::Disposing(_) => EntryState::Disposing,
                 },
-                holders: entry.holders() as usize,
+                // The guards of an ended entry hold nothing.
+                holders: if entry.is_disposing() {
+                    0
+                } else {
+                    entry.holders() as usize
+                },
                 disposes_in: (entry.deadline != NEVER)
                     .then(|| Duration::from_nanos(entry.deadline.saturating_sub(now))),
                 unused_cache_time: CacheTime::from_nanos(entry.cache_time),
@@ -947,7 +994,8 @@ impl<K> Shared<K> {
         self.signal.notify();
         let visibility = self.visibility.borrow_mut().take();
         drop(visibility);
-        self.load_scope.borrow_mut().take();
+        let scope = self.load_scope.borrow_mut().take();
+        drop(scope);
         ended.into_iter().for_each(Ended::finish);
     }
 }

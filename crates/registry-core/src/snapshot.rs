@@ -29,9 +29,10 @@ pub struct EntrySnapshot<K> {
     /// The store's type, as [`std::any::type_name`] names it (for display: not unique, not
     /// stable across compiler versions).
     pub store_type: &'static str,
-    /// Loading, ready or failed.
+    /// Loading, ready, failed, or disposing (ended, its async teardown still running).
     pub state: EntryState,
     /// Unreleased retain guards, plus one while a `get_or_load`/`preload` waits on its load.
+    /// Always 0 for a disposing entry: the guards of an ended entry hold nothing.
     pub holders: usize,
     /// Time left before the entry is disposed, while its idle countdown runs (paused while
     /// the page is hidden, with

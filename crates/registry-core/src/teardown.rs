@@ -131,16 +131,19 @@ impl Teardown {
                     contain("an on_dispose callback", callback);
                 }
                 Some(Callback::Async(callback)) => {
-                    let mut rest = std::mem::take(&mut *self.callbacks.borrow_mut());
-                    rest.push(Callback::Async(callback));
+                    // The task runs this one and the older ones (nothing new is collected once
+                    // the entry ended: late callbacks run at once).
+                    self.callbacks.borrow_mut().push(Callback::Async(callback));
                     let this = Rc::clone(self);
                     let task = async move {
-                        while let Some(callback) = rest.pop() {
-                            match callback {
-                                Callback::Sync(callback) => {
+                        loop {
+                            let next = this.callbacks.borrow_mut().pop();
+                            match next {
+                                None => break,
+                                Some(Callback::Sync(callback)) => {
                                     contain("an on_dispose callback", callback);
                                 }
-                                Callback::Async(callback) => {
+                                Some(Callback::Async(callback)) => {
                                     if let Some(future) =
                                         contain("an on_dispose_async callback", callback)
                                     {
@@ -152,6 +155,21 @@ impl Teardown {
                         this.finish();
                     };
                     if !self.spawn(Box::pin(task)) {
+                        // Nothing can run async teardown: the synchronous callbacks still run,
+                        // here, in order.
+                        loop {
+                            let next = self.callbacks.borrow_mut().pop();
+                            match next {
+                                None => break,
+                                Some(Callback::Sync(callback)) => {
+                                    contain("an on_dispose callback", callback);
+                                }
+                                Some(Callback::Async(callback)) => {
+                                    tracing::error!("an on_dispose_async teardown was skipped");
+                                    drop(callback);
+                                }
+                            }
+                        }
                         self.finish();
                     }
                     return;

@@ -618,3 +618,74 @@ fn the_load_scope_wraps_the_loader_call_and_every_poll() {
     );
     assert!(scopes.get() >= 2);
 }
+
+/// A runtime that says the page is hidden but cannot tell when it is visible again.
+struct HiddenForEver(TestRuntime);
+
+impl Runtime for HiddenForEver {
+    fn spawn_local(&self, task: futures::future::LocalBoxFuture<'static, ()>) {
+        self.0.spawn_local(task);
+    }
+
+    fn sleep(&self, duration: Duration) -> futures::future::LocalBoxFuture<'static, ()> {
+        self.0.sleep(duration)
+    }
+
+    fn now(&self) -> Duration {
+        self.0.now()
+    }
+
+    fn is_hidden(&self) -> bool {
+        true
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_runtime_without_visibility_events_never_pauses() {
+    let rt = TestRuntime::new();
+    let config = RegistryConfig::default()
+        .default_unused_cache_time(secs(10))
+        .pause_while_hidden(true);
+    let registry: Registry = StoreRegistry::with_runtime(config, HiddenForEver(rt.clone()));
+    let loader = TestLoader::new(&rt);
+    let _ = ready_store(registry.get_or_load(&loader.options("a")));
+    rt.advance(secs(10));
+    assert_eq!(
+        loader.disposals(),
+        1,
+        "a pause nothing would end is never taken"
+    );
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_disposing_entry_has_no_holders() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let sleeper = rt.clone();
+    // Fails, and its teardown (started by the failure) takes 1 s.
+    let options = StoreOptions::new("a".to_owned(), move |ctx: LoadContext<String>| {
+        let sleeper = sleeper.clone();
+        ctx.on_dispose_async(move || async move { sleeper.sleep(secs(1)).await });
+        async {
+            Err::<Members, _>(TestError {
+                id: "a".into(),
+                load: 1,
+            })
+        }
+    });
+    let guard = registry.retain(&options);
+    assert_eq!(live_entry(&registry, "a").holders, 1);
+    // A held failure can be dropped; its guard then holds nothing.
+    assert!(registry.invalidate(&options));
+    let disposing = live_entry(&registry, "a");
+    assert_eq!(
+        (disposing.state, disposing.holders),
+        (EntryState::Disposing, 0)
+    );
+    assert!(!guard.is_live());
+    drop(guard);
+    rt.advance(secs(1));
+    assert!(registry.snapshot().is_empty());
+}

@@ -412,3 +412,52 @@ fn a_panicking_async_teardown_counts_as_finished() {
     assert_eq!(ready_store(registry.get_or_load(&options)).load, 2);
     rt.block_on(registry.dispose_async());
 }
+
+#[test]
+fn a_panicking_load_scope_does_not_strand_the_load() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let calls = Rc::new(RefCell::new(0));
+    let counter = Rc::clone(&calls);
+    registry.set_load_scope(move |load: &mut dyn FnMut()| {
+        *counter.borrow_mut() += 1;
+        // Panics before calling through every other time, after it the rest.
+        if *counter.borrow() % 2 == 1 {
+            panic!("the scope blew up before the poll");
+        }
+        load();
+        panic!("the scope blew up after the poll");
+    });
+    let loader = TestLoader::new(&rt).delayed(secs(1));
+    let waiting = pending(registry.get_or_load(&loader.options("a")));
+    rt.advance(secs(1));
+    assert_eq!(resolved(waiting).expect("the load settled").id, "a");
+    assert_eq!(live_entry(&registry, "a").state, EntryState::Ready);
+    assert!(*calls.borrow() >= 2);
+}
+
+#[test]
+fn a_teardown_that_cannot_be_spawned_still_runs_its_synchronous_callbacks() {
+    let rt = TestRuntime::new();
+    let log: Rc<RefCell<Vec<&str>>> = Rc::default();
+    let registry: registry_core::StoreRegistry = registry_core::StoreRegistry::with_runtime(
+        registry_core::RegistryConfig::default().default_unused_cache_time(CacheTime::Infinite),
+        NoSpawnRuntime(rt.clone()),
+    );
+    let logger = Rc::clone(&log);
+    let options = Options::new("a".to_owned(), move |ctx: LoadContext<String>| {
+        let (first, second) = (Rc::clone(&logger), Rc::clone(&logger));
+        ctx.on_dispose(move || first.borrow_mut().push("close socket"));
+        ctx.on_dispose_async(move || async move { second.borrow_mut().push("flush") });
+        async {
+            Ok(TestStore {
+                id: "a".into(),
+                load: 1,
+            })
+        }
+    });
+    let _store = ready_store(registry.get_or_load(&options));
+    assert!(registry.invalidate(&options));
+    assert_eq!(*log.borrow(), ["close socket"], "the async one cannot run");
+    assert!(registry.snapshot().is_empty(), "nothing is left disposing");
+}

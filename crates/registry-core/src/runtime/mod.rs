@@ -53,7 +53,8 @@ pub trait Runtime {
     }
 
     /// Calls `listener` whenever the page's visibility may have changed, until the returned
-    /// subscription is dropped. The default: never calls it.
+    /// subscription is dropped. The default: never calls it, and returns
+    /// [`VisibilitySubscription::none`], with which a registry never pauses.
     fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> VisibilitySubscription {
         drop(listener);
         VisibilitySubscription::none()
@@ -74,9 +75,15 @@ impl VisibilitySubscription {
         }
     }
 
-    /// A subscription to nothing (for runtimes that cannot tell visibility).
+    /// A subscription to nothing (for runtimes that cannot tell visibility). A registry given
+    /// one never pauses its countdowns.
     pub fn none() -> Self {
         Self { unsubscribe: None }
+    }
+
+    /// Whether this subscribes to anything (it is not [`none`](Self::none)).
+    pub fn is_active(&self) -> bool {
+        self.unsubscribe.is_some()
     }
 }
 
