@@ -315,6 +315,43 @@ impl<K: StoreId> StoreRegistry<K> {
         self.shared.set_load_scope(Some(Rc::new(scope)));
     }
 
+    /// Calls `listener` with every later [`RegistryEvent`](crate::RegistryEvent): a load
+    /// started, loaded or failed, an entry disposing or disposed. For inspectors, devtools and
+    /// logs. Events are delivered in order, after the operation that caused them has released
+    /// the registry's state (the listener may read [`snapshot`](Self::snapshot) or call back
+    /// in), on the thread and in the call that caused them; a panicking listener is logged.
+    /// Dropping the returned subscription unregisters the listener.
+    ///
+    /// Costs nothing while no listener is registered: events are only recorded when one is,
+    /// and a cache hit records none.
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use registry_core::{LoadContext, RegistryConfig, RegistryEventKind, StoreOptions, StoreRegistry};
+    /// use registry_core::test_util::TestRuntime;
+    ///
+    /// let registry = StoreRegistry::with_runtime(RegistryConfig::default(), TestRuntime::new());
+    /// let seen = Rc::new(RefCell::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let subscription = registry.subscribe(move |event| log.borrow_mut().push(event.kind));
+    /// let options = StoreOptions::new("a".to_string(), |_: LoadContext<String>| async {
+    ///     Ok::<_, std::io::Error>(1)
+    /// });
+    /// assert!(registry.get_or_load(&options).is_ready());
+    /// assert!(registry.invalidate(&options));
+    /// assert_eq!(
+    ///     *seen.borrow(),
+    ///     [RegistryEventKind::LoadStarted, RegistryEventKind::Loaded, RegistryEventKind::Disposed]
+    /// );
+    /// drop(subscription);
+    /// ```
+    pub fn subscribe(
+        &self,
+        listener: impl Fn(&crate::RegistryEvent<K>) + 'static,
+    ) -> crate::EventSubscription {
+        self.shared.subscribe(Rc::new(listener))
+    }
+
     /// A handle that does not keep the registry alive: for stores, loaders and `on_dispose`
     /// callbacks that call back into the registry (an owned handle there would form an `Rc`
     /// cycle through the registry's own entry).

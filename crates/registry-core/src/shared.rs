@@ -15,11 +15,13 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 use hashbrown::HashTable;
+use slab::Slab;
 use slotmap::SlotMap;
 use tracing::Instrument;
 
 use crate::config::{CacheTimePolicy, NEVER, Nanos};
 use crate::entry::{Ended, Entry, EntryKey, EntryType, Idle, Stage};
+use crate::event::{EventSubscription, RegistryEvent, RegistryEventKind};
 use crate::expiry::{ExpiryQueue, NOT_QUEUED};
 use crate::guard::{ReleaseHold, RetainGuard};
 use crate::idle::IdleOrder;
@@ -47,8 +49,12 @@ pub(crate) struct Shared<K> {
     clock: Clock,
     load_scope: RefCell<Option<LoadScope>>,
     visibility: RefCell<Option<VisibilitySubscription>>,
+    /// [`StoreRegistry::subscribe`](crate::StoreRegistry::subscribe) listeners.
+    listeners: RefCell<Slab<Listener<K>>>,
     inner: RefCell<Inner<K>>,
 }
+
+type Listener<K> = Rc<dyn Fn(&RegistryEvent<K>)>;
 
 /// The registry's clock: the runtime's, stopped while the page is hidden when
 /// [`RegistryConfig::pause_while_hidden`] is set. Idle deadlines are on this clock, so pausing
@@ -81,6 +87,11 @@ struct Inner<K> {
     timer_started: bool,
     /// Teardowns of the entries that `dispose` ended, for `dispose_async`.
     final_teardowns: Vec<Rc<Teardown>>,
+    /// Whether anything listens to events: without listeners none is recorded (lifecycle
+    /// transitions cost one branch each; hits nothing).
+    listening: bool,
+    /// Events recorded under the borrow, delivered once it is released.
+    events: Vec<RegistryEvent<K>>,
 }
 
 /// A retained entry, and the load the retain started, if it started one.
@@ -108,6 +119,20 @@ struct AfterBorrow {
 impl<K: StoreId> Inner<K> {
     fn hash(&self, store_id: &K) -> u64 {
         self.hasher.hash_one(store_id)
+    }
+
+    /// Records an event of the entry `key`, if anything listens.
+    #[inline]
+    fn record(&mut self, key: EntryKey, kind: RegistryEventKind) {
+        if self.listening
+            && let Some(entry) = self.entries.get(key)
+        {
+            self.events.push(RegistryEvent {
+                store_id: entry.store_id.clone(),
+                store_type: (entry.ty.store_type_name)(),
+                kind,
+            });
+        }
     }
 
     /// The live entry of `store_id` with store type `S` and error type `E`.
@@ -205,11 +230,13 @@ impl<K: StoreId> Inner<K> {
             // From the index to the disposing index: lookups no longer see it, a new load of
             // its id finds it there and waits.
             let hash = self.hasher.hash_one(&entry.store_id);
+            self.record(key, RegistryEventKind::Disposing);
             self.unindex(key, false);
             insert_in(&mut self.disposing, &self.entries, &self.hasher, hash, key);
             return ended;
         }
         self.unindex(key, false);
+        self.record(key, RegistryEventKind::Disposed);
         match self.entries.remove(key) {
             Some(entry) => entry.into_ended(self.disposed),
             None => Ended::default(),
@@ -391,7 +418,10 @@ impl<K: StoreId> Shared<K> {
                 armed: None,
                 timer_started: false,
                 final_teardowns: Vec::new(),
+                listening: false,
+                events: Vec::new(),
             }),
+            listeners: RefCell::new(Slab::new()),
         });
         if shared.config.pause_while_hidden {
             let weak = Rc::downgrade(&shared);
@@ -646,6 +676,7 @@ impl<K: StoreId> Shared<K> {
             load_hold: hold == Hold::Load,
         });
         inner.index_insert(hash, key);
+        inner.record(key, RegistryEventKind::LoadStarted);
         drop(inner);
         if predecessor.is_some() {
             tracing::debug!(
@@ -655,6 +686,7 @@ impl<K: StoreId> Shared<K> {
         }
         let context = LoadContext::new(context_id, teardown);
         self.start_load(key, Rc::clone(&load), context, predecessor, &options.loader);
+        self.emit();
         (key, load)
     }
 
@@ -753,6 +785,11 @@ impl<K: StoreId> Shared<K> {
             return;
         };
         let failed = outcome.is_err();
+        let kind = if failed {
+            RegistryEventKind::LoadFailed
+        } else {
+            RegistryEventKind::Loaded
+        };
         entry.stage = match outcome {
             Ok(store) => Stage::Ready(store),
             Err(error) => Stage::Failed(Rc::new(error)),
@@ -764,6 +801,7 @@ impl<K: StoreId> Shared<K> {
         } else if failed {
             failed_teardown = entry.teardown.clone();
         }
+        inner.record(key, kind);
         let now = self.now();
         let after = inner.go_idle(key, now, self.max_idle());
         drop(inner);
@@ -772,6 +810,7 @@ impl<K: StoreId> Shared<K> {
             teardown.end();
         }
         self.after(after);
+        self.emit();
     }
 
     #[inline]
@@ -796,6 +835,53 @@ impl<K: StoreId> Shared<K> {
         if after.rearm {
             self.rearm();
         }
+        self.emit();
+    }
+
+    /// Delivers the recorded events to the listeners (no borrow may be held).
+    #[inline]
+    fn emit(&self) {
+        if self.listeners.borrow().is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.inner.borrow_mut().events);
+        if events.is_empty() {
+            return;
+        }
+        let listeners: Vec<Listener<K>> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, listener)| Rc::clone(listener))
+            .collect();
+        for event in &events {
+            for listener in &listeners {
+                contain("a registry event listener", || listener(event));
+            }
+        }
+    }
+
+    /// Registers `listener` for every later event.
+    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener<K>) -> EventSubscription {
+        let key = self.listeners.borrow_mut().insert(listener);
+        self.inner.borrow_mut().listening = true;
+        let weak = Rc::downgrade(self);
+        EventSubscription {
+            unsubscribe: Some(Box::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    let mut listeners = shared.listeners.borrow_mut();
+                    listeners.try_remove(key);
+                    let listening = !listeners.is_empty();
+                    drop(listeners);
+                    if let Ok(mut inner) = shared.inner.try_borrow_mut() {
+                        inner.listening = listening;
+                        if !listening {
+                            inner.events.clear();
+                        }
+                    }
+                }
+            })),
+        }
     }
 
     /// Finishes an ended entry (no borrow may be held); one kept as disposing is forgotten
@@ -818,10 +904,12 @@ impl<K: StoreId> Shared<K> {
         if !inner.entries.get(key).is_some_and(Entry::is_disposing) {
             return;
         }
+        inner.record(key, RegistryEventKind::Disposed);
         inner.unindex(key, true);
         let entry = inner.entries.remove(key);
         drop(inner);
         drop(entry);
+        self.emit();
     }
 
     /// Wakes the timer task for an earlier deadline, starting it the first time.
@@ -905,6 +993,7 @@ impl<K: StoreId> Shared<K> {
         for ended in ended {
             self.finish_ended(ended);
         }
+        self.emit();
         match next {
             Some(deadline) => Next::Wait(Duration::from_nanos(deadline.saturating_sub(now))),
             None => Next::Idle,
@@ -935,6 +1024,7 @@ impl<K: StoreId> Shared<K> {
         let ended = inner.remove(key);
         drop(inner);
         self.finish_ended(ended);
+        self.emit();
         true
     }
 
@@ -967,8 +1057,17 @@ impl<K: StoreId> Shared<K> {
     }
 
     pub(crate) fn dispose(&self) {
-        let ended = self.inner.borrow_mut().dispose_all();
+        let mut inner = self.inner.borrow_mut();
+        if inner.listening && !inner.disposed {
+            let keys: Vec<EntryKey> = inner.entries.keys().collect();
+            for key in keys {
+                inner.record(key, RegistryEventKind::Disposed);
+            }
+        }
+        let ended = inner.dispose_all();
+        drop(inner);
         self.finish_disposal(ended);
+        self.emit();
     }
 
     /// Resolves once the teardown of every entry that `dispose` ended has finished.

@@ -689,3 +689,83 @@ fn a_disposing_entry_has_no_holders() {
     rt.advance(secs(1));
     assert!(registry.snapshot().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+type Seen = Rc<RefCell<Vec<(String, registry_core::RegistryEventKind)>>>;
+
+fn listen(registry: &Registry) -> (Seen, registry_core::EventSubscription) {
+    let seen = Seen::default();
+    let (log, reader) = (Rc::clone(&seen), registry.downgrade());
+    let subscription = registry.subscribe(move |event| {
+        // A listener may read the registry: it is called outside every borrow.
+        if let Some(registry) = reader.upgrade() {
+            drop(registry.snapshot());
+        }
+        log.borrow_mut().push((event.store_id.clone(), event.kind));
+    });
+    (seen, subscription)
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn events_follow_an_entry_through_its_life_and_async_teardown() {
+    use registry_core::RegistryEventKind::{Disposed, Disposing, LoadStarted, Loaded};
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, secs(1));
+    let (seen, _subscription) = listen(&registry);
+    let log = Log::default();
+    let options = options_with_async_teardown(&rt, "a", secs(2), &log);
+    let _ = ready_store(registry.get_or_load(&options));
+    rt.advance(secs(1));
+    assert_eq!(
+        *seen.borrow(),
+        [
+            ("a".into(), LoadStarted),
+            ("a".into(), Loaded),
+            ("a".into(), Disposing)
+        ]
+    );
+    rt.advance(secs(2));
+    assert_eq!(seen.borrow().last(), Some(&("a".to_string(), Disposed)));
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn events_report_failures_evictions_and_disposal() {
+    use registry_core::RegistryEventKind::{Disposed, LoadFailed, LoadStarted, Loaded};
+    let rt = TestRuntime::new();
+    let registry = bounded(&rt, 1);
+    let (seen, subscription) = listen(&registry);
+    let ok = TestLoader::new(&rt);
+    let failing = TestLoader::new(&rt).failing();
+    let _ = ready_error(registry.get_or_load(&failing.options("bad")));
+    // "bad" is idle; "a" arriving evicts it.
+    let _ = ready_store(registry.get_or_load(&ok.options("a")));
+    registry.dispose();
+    assert_eq!(
+        *seen.borrow(),
+        [
+            ("bad".into(), LoadStarted),
+            ("bad".into(), LoadFailed),
+            ("a".into(), LoadStarted),
+            ("a".into(), Loaded),
+            ("bad".into(), Disposed),
+            ("a".into(), Disposed),
+        ]
+    );
+    drop(subscription);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_dropped_subscription_receives_nothing() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let (seen, subscription) = listen(&registry);
+    drop(subscription);
+    let _ = ready_store(registry.get_or_load(&TestLoader::new(&rt).options("a")));
+    assert!(seen.borrow().is_empty());
+}
