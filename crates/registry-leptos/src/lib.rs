@@ -113,14 +113,20 @@
 //! normal Leptos `Resource` on the server and boot the browser store from it; this crate does
 //! not do that for you yet.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(target_arch = "wasm32")]
 mod client;
+#[cfg(feature = "inspector")]
+mod inspector;
 mod provider;
 mod resource;
 #[cfg(not(target_arch = "wasm32"))]
 mod server;
 
+#[cfg(feature = "inspector")]
+#[cfg_attr(docsrs, doc(cfg(feature = "inspector")))]
+pub use inspector::RegistryInspector;
 pub use provider::{
     provide_store_registry, provide_store_registry_of, use_store_registry, use_store_registry_of,
 };

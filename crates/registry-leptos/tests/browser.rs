@@ -664,3 +664,71 @@ fn Owned(options: StoreOptions<String, Doc, DocError>) -> impl IntoView {
         </Suspense>
     }
 }
+
+/// The attribute `name` of every element `selector` matches under `root`.
+fn attributes(root: &web_sys::HtmlElement, selector: &str, name: &str) -> Vec<String> {
+    let Ok(found) = root.query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..found.length())
+        .filter_map(|i| found.item(i))
+        .filter_map(|node| node.dyn_into::<web_sys::Element>().ok())
+        .filter_map(|element| element.get_attribute(name))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_inspector_shows_entries_counters_and_events_live() {
+    use registry_leptos::RegistryInspector;
+
+    let env = Env::new();
+    let root = fresh_root();
+    let shown = RwSignal::new(true);
+    let app_env = env.clone();
+    let handle = mount_to(root.clone(), move || {
+        provide_store_registry(app_env.registry.clone());
+        // `Show`'s children must be `Send`; wasm32 has one thread.
+        let doc_env = send_wrapper::SendWrapper::new(app_env.clone());
+        view! {
+            <Show when=move || shown.get()>
+                <DocView env=Env::clone(&doc_env) id=Signal::stored("a".to_string())/>
+            </Show>
+            <RegistryInspector/>
+        }
+    });
+    let entry = "[data-testid=entry][data-store-id=a]";
+    until("the loading entry", || {
+        attributes(&root, entry, "data-state") == ["loading"]
+    })
+    .await;
+    assert_eq!(attributes(&root, entry, "data-holders"), ["1"]);
+    assert_eq!(attributes(&root, entry, "data-store-type"), ["Doc"]);
+
+    advance(&env, LOAD).await;
+    until("the ready entry", || {
+        attributes(&root, entry, "data-state") == ["ready"]
+    })
+    .await;
+    let counter = "[data-testid=counter][data-store-id=a]";
+    assert_eq!(attributes(&root, counter, "data-loads"), ["1"]);
+    assert_eq!(attributes(&root, counter, "data-disposals"), ["0"]);
+
+    // Unmounted: its hold is released, the countdown shows, then the disposal.
+    shown.set(false);
+    until("the idle entry", || {
+        attributes(&root, entry, "data-holders") == ["0"]
+    })
+    .await;
+    advance(&env, CACHE).await;
+    until("the disposal", || {
+        attributes(&root, counter, "data-disposals") == ["1"]
+    })
+    .await;
+    assert!(attributes(&root, entry, "data-state").is_empty());
+    assert_eq!(
+        attributes(&root, "[data-testid=event]", "data-kind"),
+        ["disposed", "loaded", "load-started"],
+        "newest first"
+    );
+    drop(handle);
+}
