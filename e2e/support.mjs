@@ -11,7 +11,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** Where `e2e/run.sh` has Trunk put the built demo (override with DEMO_DIST). */
 export const DIST = resolve(process.env.DEMO_DIST ?? join(here, '..', 'target', 'e2e-dist'));
 
-/** How long to wait for something the demo must show "soon" (boots take 0.8-1.5 s). */
+/** How long to wait for something the demo must show "soon" (boots take well under 2 s). */
 export const PATIENCE_MS = 15_000;
 
 const MIME = {
@@ -123,24 +123,24 @@ export function textOf(page, selector) {
 }
 
 /**
- * Starts recording whether the loading card ("booting") is ever added to the page, however
+ * Starts recording whether the loading card (`selector`) is ever added to the page, however
  * briefly; `fallbackFlashes(page)` reads the count. A MutationObserver sees every insertion,
  * even one removed again before the next frame.
  */
-export async function watchForFallback(page) {
-  await page.evaluate(() => {
+export async function watchForFallback(page, selector = '[data-testid=store-fallback]') {
+  await page.evaluate((selector) => {
     window.__fallbacks = 0;
     window.__fallbackObserver?.disconnect();
     const isFallback = (node) =>
       node.nodeType === Node.ELEMENT_NODE &&
-      (node.matches('[data-testid=booting]') || node.querySelector('[data-testid=booting]'));
+      (node.matches(selector) || node.querySelector(selector));
     window.__fallbackObserver = new MutationObserver((records) => {
       for (const record of records) {
         for (const node of record.addedNodes) if (isFallback(node)) window.__fallbacks += 1;
       }
     });
     window.__fallbackObserver.observe(document.body, { childList: true, subtree: true });
-  });
+  }, selector);
 }
 
 /** How many times the loading card appeared since `watchForFallback(page)`. */

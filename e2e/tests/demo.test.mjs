@@ -1,6 +1,7 @@
-// The workspaces demo in a real browser, driven like a person: click, hover, read the page.
-// Each test opens a fresh page (so a fresh registry) and ends by checking that nothing was
-// logged as an error. Build the demo first: `bash e2e/run.sh` does everything.
+// The workspaces demo in a real browser, driven like a person: type, click, hover, reload, open a
+// second tab, read the page. Each test opens a fresh browser context (a fresh registry and a
+// fresh IndexedDB) and ends by checking that nothing was logged as an error. Build the demo
+// first: `bash e2e/run.sh` does everything.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -9,7 +10,6 @@ import {
   openDemo,
   PATIENCE_MS,
   serveDist,
-  textOf,
   waitForText,
   watchForFallback,
 } from '../support.mjs';
@@ -36,149 +36,234 @@ afterEach(async () => {
   assert.deepEqual(problems, [], 'the page logged errors');
 });
 
-/** Opens the demo at `path`; the page is closed and checked for errors after the test. */
+/** Opens the demo at `path`; the context is closed and checked for errors after the test. */
 async function open(path = '/') {
   demo = await openDemo(browser, server.url, path);
   return demo.page;
 }
 
-const link = (id) => `li[data-workspace=${id}] a`;
-const row = (id) => `tr[data-store-id=${id}]`;
-const cell = (id, name) => `${row(id)} td.${name}`;
+const entry = (id) => `[data-testid=entry][data-store-id="${id}"]`;
+const counter = (id) => `[data-testid=counter][data-store-id="${id}"]`;
+const link = (id) => `a[data-testid=workspace-link][data-store-id="${id}"]`;
 
-/** Waits for workspace `name`'s todo list. */
-function waitForWorkspace(page, name) {
-  return waitForText(page, '[data-testid=workspace-name]', name);
+/** Waits until attribute `name` of `selector` is `value` (null: until the element is gone). */
+async function waitForAttr(page, selector, name, value, timeout = PATIENCE_MS) {
+  try {
+    await page.waitForFunction(
+      ({ selector, name, value }) => {
+        const node = document.querySelector(selector);
+        return value === null ? !node : node?.getAttribute(name) === value;
+      },
+      { selector, name, value },
+      { timeout },
+    );
+  } catch (error) {
+    const actual = await page.$eval(selector, (node, name) => node.getAttribute(name), name).catch(() => '(none)');
+    throw new Error(`waited for ${selector} [${name}] to be ${value}, it is ${actual}`, { cause: error });
+  }
 }
 
-test('opening a workspace shows the loading card, then its todo list', async () => {
-  const page = await open('/');
-  await waitForText(page, '[data-testid=loads-count]', '0');
-  await page.click(link('acme'));
+/** The attribute `name` of `selector` now (null without such an element). */
+function attr(page, selector, name) {
+  return page.$eval(selector, (node, name) => node.getAttribute(name), name).catch(() => null);
+}
 
-  await waitForText(page, '[data-testid=booting]', /Booting Acme Corp/);
-  await waitForText(page, cell('acme', 'state'), 'loading');
-  await waitForWorkspace(page, 'Acme Corp');
-  assert.equal(await page.locator('[data-testid=todo]').count(), 3);
-  assert.equal(await page.locator('[data-testid=booting]').count(), 0);
-  assert.equal(await textOf(page, '[data-testid=boot-number]'), 'boot #1');
+/** The loads and disposals the inspector counted for `id`. */
+async function counts(page, id) {
+  return {
+    loads: Number((await attr(page, counter(id), 'data-loads')) ?? 0),
+    disposals: Number((await attr(page, counter(id), 'data-disposals')) ?? 0),
+  };
+}
 
-  await waitForText(page, cell('acme', 'state'), 'ready');
-  await waitForText(page, cell('acme', 'holders'), '1');
-  await waitForText(page, cell('acme', 'disposes-in'), 'held');
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '1');
-  assert.equal(await textOf(page, '[data-testid=disposals-count]'), '0');
+/** Adds a todo through the input, like a person: type, Enter. */
+async function addTodo(page, title, within = 'body') {
+  const input = page.locator(`${within} [data-testid=todo-input]`);
+  await input.fill(title);
+  await input.press('Enter');
+  await page.locator(`${within} [data-testid=todo-item]`, { hasText: title }).waitFor({ timeout: PATIENCE_MS });
+}
+
+async function todoTitles(page, within = 'body') {
+  return page.locator(`${within} [data-testid=todo-item]`).allTextContents();
+}
+
+async function openWorkspace(page, id) {
+  await page.click(link(id));
+  await waitForText(page, '[data-testid=workspace-name]', id);
+}
+
+test('first load shows the loading card, then the todos', async () => {
+  const page = await open('/workspace/alpha');
+  await page.waitForSelector('[data-testid=store-fallback]', { timeout: PATIENCE_MS });
+  await waitForAttr(page, entry('alpha'), 'data-state', 'loading');
+  await waitForText(page, '[data-testid=workspace-name]', 'alpha');
+  assert.equal(await page.locator('[data-testid=store-fallback]').count(), 0);
+  await waitForAttr(page, entry('alpha'), 'data-state', 'ready');
+  await waitForAttr(page, entry('alpha'), 'data-holders', '1');
+  await waitForText(page, '[data-testid=open-connections]', '1');
+  await waitForText(page, '[data-testid=open-channels]', '1');
+  assert.deepEqual(await counts(page, 'alpha'), { loads: 1, disposals: 0 });
 });
 
-test('a deep link boots the workspace of the route', async () => {
-  const page = await open('/w/garden');
-  await waitForWorkspace(page, 'Community garden');
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '1');
-  assert.equal(await page.getAttribute(link('garden'), 'aria-current'), 'page');
+test('a todo added persists across a reload', async () => {
+  const page = await open('/workspace/persist');
+  await addTodo(page, 'Water the tomatoes');
+  await addTodo(page, 'Fix the shed door');
+  await page.reload();
+  await waitForText(page, '[data-testid=workspace-name]', 'persist');
+  assert.deepEqual(await todoTitles(page), ['Water the tomatoes', 'Fix the shed door']);
 });
 
-test('navigating back within the cache time shows the same store at once', async () => {
-  const page = await open('/w/acme');
-  await waitForWorkspace(page, 'Acme Corp');
-  // An edit lives in the store: it is still there if the same store comes back.
-  await page.fill('[data-testid=new-todo]', 'Water the plants');
-  await page.click('[data-testid=add-todo]');
-  await waitForText(page, '[data-testid=todo]:last-child', 'Water the plants');
+test('a second tab sees a new todo within a few seconds', async () => {
+  const first = await open('/workspace/shared');
+  await waitForText(first, '[data-testid=workspace-name]', 'shared');
+  const second = await first.context().newPage();
+  await second.goto(`${server.url}/workspace/shared`);
+  await waitForText(second, '[data-testid=workspace-name]', 'shared');
 
-  await page.click(link('garden'));
-  // While garden boots, its loading card shows and the page still holds acme.
-  await waitForText(page, '[data-testid=booting]', /Booting Community garden/);
-  await waitForText(page, cell('garden', 'state'), 'loading');
-  assert.equal(await textOf(page, cell('acme', 'holders')), '1');
-  await waitForWorkspace(page, 'Community garden');
-  await waitForText(page, '[data-testid=loads-count]', '2');
-  // Acme is let go: nothing holds it and its cache time (5 s) counts down.
-  await waitForText(page, cell('acme', 'holders'), '0');
-  await waitForText(page, cell('acme', 'disposes-in'), /^\d\.\d s$/);
-
-  await watchForFallback(page);
-  await page.click(link('acme'));
-  await waitForWorkspace(page, 'Acme Corp');
-  assert.equal(await fallbackFlashes(page), 0, 'the loading card flashed');
-  assert.equal(await textOf(page, '[data-testid=boot-number]'), 'boot #1');
-  assert.equal(await textOf(page, '[data-testid=todo]:last-child'), 'Water the plants');
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '2');
-  assert.equal(await textOf(page, '[data-testid=disposals-count]'), '0');
-  await waitForText(page, cell('acme', 'holders'), '1');
-  await waitForText(page, cell('garden', 'holders'), '0');
+  await addTodo(first, 'Written in the first tab');
+  await second
+    .locator('[data-testid=todo-item]', { hasText: 'Written in the first tab' })
+    .waitFor({ timeout: 5_000 });
+  await addTodo(second, 'Written in the second tab');
+  await first
+    .locator('[data-testid=todo-item]', { hasText: 'Written in the second tab' })
+    .waitFor({ timeout: 5_000 });
+  await second.close();
 });
 
-test('a store nobody holds is disposed after the cache time, and boots afresh', async () => {
-  const page = await open('/');
-  await page.selectOption('[data-testid=cache-time]', '2');
-  await page.click(link('acme'));
-  await waitForWorkspace(page, 'Acme Corp');
-  await page.click(link('garden'));
-  await waitForWorkspace(page, 'Community garden');
-
-  // (The countdown itself is checked above, with the default 5 s: 2 s is too short to read
-  // reliably on a busy machine.)
-  await page.waitForSelector(row('acme'), { state: 'detached', timeout: PATIENCE_MS });
-  await waitForText(page, '[data-testid=disposals-count]', '1');
-  await waitForText(page, '[data-testid=entries-count]', '1');
-  await waitForText(page, '[data-testid=log] li:first-child', /acme disposed$/);
-  // Garden is on screen, so held: it stays.
-  assert.equal(await textOf(page, cell('garden', 'holders')), '1');
-
-  await page.click(link('acme'));
-  await waitForText(page, '[data-testid=booting]', /Booting Acme Corp/);
-  await waitForWorkspace(page, 'Acme Corp');
-  assert.equal(await textOf(page, '[data-testid=boot-number]'), 'boot #2');
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '3');
-});
-
-test('with a cache time of 0 a store is disposed as soon as the page leaves it', async () => {
-  const page = await open('/');
-  await page.selectOption('[data-testid=cache-time]', '0');
-  await page.click(link('acme'));
-  await waitForWorkspace(page, 'Acme Corp');
-  await page.click('.topbar a');
+test('back within the cache time reuses the store; after it, the store and its connection are gone', async () => {
+  const page = await open('/?ttl=1500&delay=300');
+  await openWorkspace(page, 'acme');
+  await page.goBack();
   await page.waitForSelector('[data-testid=home]');
-  await waitForText(page, '[data-testid=disposals-count]', '1');
-  await waitForText(page, '[data-testid=entries-count]', '0');
-  assert.equal(await page.locator(row('acme')).count(), 0);
+  await waitForAttr(page, entry('acme'), 'data-holders', '0');
+
+  await watchForFallback(page, '[data-testid=store-fallback]');
+  await page.goForward();
+  await waitForText(page, '[data-testid=workspace-name]', 'acme');
+  assert.equal(await fallbackFlashes(page), 0, 'no loading card for a cached store');
+  assert.deepEqual(await counts(page, 'acme'), { loads: 1, disposals: 0 });
+
+  await page.goBack();
+  await waitForAttr(page, entry('acme'), 'data-state', null);
+  assert.deepEqual(await counts(page, 'acme'), { loads: 1, disposals: 1 });
+  await waitForText(page, '[data-testid=open-connections]', '0');
+  await waitForText(page, '[data-testid=open-channels]', '0');
 });
 
-test('hovering a link boots its workspace before the click', async () => {
-  const page = await open('/');
-  await page.hover(link('studio'));
-  await waitForText(page, cell('studio', 'state'), 'loading');
-  await waitForText(page, cell('studio', 'state'), 'ready');
-  // A preload holds the store only while it loads: now its cache time runs.
-  await waitForText(page, cell('studio', 'holders'), '0');
-  await waitForText(page, cell('studio', 'disposes-in'), /^\d\.\d s$/);
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '1');
-  assert.equal(await page.locator('[data-testid=workspace]').count(), 0);
+test('hover and focus preload, so the click renders without a loading card', async () => {
+  const page = await open('/?delay=400');
+  await page.hover(link('acme'));
+  await waitForAttr(page, entry('acme'), 'data-state', 'ready');
+  await watchForFallback(page, '[data-testid=store-fallback]');
+  await page.click(link('acme'));
+  await waitForText(page, '[data-testid=workspace-name]', 'acme');
+  assert.equal(await fallbackFlashes(page), 0);
 
-  await watchForFallback(page);
-  await page.click(link('studio'));
-  await waitForWorkspace(page, 'Design studio');
-  assert.equal(await fallbackFlashes(page), 0, 'the loading card flashed');
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '1');
-  await waitForText(page, cell('studio', 'holders'), '1');
+  await page.goBack();
+  await page.waitForSelector('[data-testid=home]');
+  await page.focus(link('garden'));
+  await waitForAttr(page, entry('garden'), 'data-state', 'ready');
+  await watchForFallback(page, '[data-testid=store-fallback]');
+  await page.keyboard.press('Enter');
+  await waitForText(page, '[data-testid=workspace-name]', 'garden');
+  assert.equal(await fallbackFlashes(page), 0);
+  assert.deepEqual(await counts(page, 'garden'), { loads: 1, disposals: 0 });
 });
 
-test('a failed boot shows the error, and retry boots it again', async () => {
-  const page = await open('/');
-  await page.click(link('flaky'));
-  await waitForText(page, '[data-testid=booting]', /Booting Flaky sync/);
-  await waitForText(page, '[data-testid=error-message]', /sync server did not answer/);
-  await waitForText(page, cell('flaky', 'state'), 'failed');
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '1');
-  assert.equal(await page.locator('[data-testid=workspace]').count(), 0);
-
+test('a fail- workspace shows the error, and Retry counts a second load', async () => {
+  const page = await open('/workspace/fail-archive?delay=100');
+  await page.waitForSelector('[data-testid=store-error]', { timeout: PATIENCE_MS });
+  await waitForAttr(page, entry('fail-archive'), 'data-state', 'failed');
+  assert.match(await page.textContent('[data-testid=store-error]'), /unreachable/);
   await page.click('[data-testid=retry]');
-  await waitForText(page, '[data-testid=booting]', /Booting Flaky sync/);
-  await waitForWorkspace(page, 'Flaky sync');
-  assert.equal(await page.locator('[data-testid=load-error]').count(), 0);
-  assert.equal(await textOf(page, '[data-testid=boot-number]'), 'boot #2');
-  assert.equal(await textOf(page, '[data-testid=loads-count]'), '2');
-  // The failed entry ended when it was retried.
-  await waitForText(page, '[data-testid=disposals-count]', '1');
-  await waitForText(page, cell('flaky', 'state'), 'ready');
+  await waitForAttr(page, counter('fail-archive'), 'data-loads', '2');
+  await page.waitForSelector('[data-testid=store-error]', { timeout: PATIENCE_MS });
+});
+
+test('a flaky- workspace recovers on Retry', async () => {
+  const page = await open('/workspace/flaky-sync?delay=100');
+  await page.waitForSelector('[data-testid=store-error]', { timeout: PATIENCE_MS });
+  await page.click('[data-testid=retry]');
+  await waitForText(page, '[data-testid=workspace-name]', 'flaky-sync');
+  assert.equal(await page.locator('[data-testid=store-error]').count(), 0);
+  assert.equal((await counts(page, 'flaky-sync')).loads, 2);
+});
+
+test('rapid navigation among 20 workspaces with a short cache time leaves only the held entry', async () => {
+  const page = await open('/workspace/hop-0?ttl=300&delay=150');
+  for (let i = 1; i < 20; i += 1) {
+    await page.evaluate((path) => {
+      history.pushState(null, '', path);
+      dispatchEvent(new PopStateEvent('popstate'));
+    }, `/workspace/hop-${i}`);
+    await page.waitForTimeout(20);
+  }
+  await waitForText(page, '[data-testid=workspace-name]', 'hop-19');
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid=entry]').length === 1,
+    null,
+    { timeout: PATIENCE_MS },
+  );
+  assert.equal(await attr(page, entry('hop-19'), 'data-holders'), '1');
+  await waitForText(page, '[data-testid=open-connections]', '1');
+});
+
+test('?max_idle=2 keeps at most two idle stores', async () => {
+  const page = await open('/?max_idle=2&ttl=60000&delay=100');
+  for (const id of ['acme', 'garden']) {
+    await openWorkspace(page, id);
+    await page.goBack();
+    await page.waitForSelector('[data-testid=home]');
+  }
+  await page.fill('[data-testid=new-workspace]', 'Third one');
+  await page.press('[data-testid=new-workspace]', 'Enter');
+  await waitForText(page, '[data-testid=workspace-name]', 'third-one');
+  await page.goBack();
+  await page.waitForSelector('[data-testid=home]');
+  await waitForAttr(page, entry('third-one'), 'data-holders', '0');
+  // Three idle stores would exceed the bound: the least recently used (acme) is gone.
+  await waitForAttr(page, entry('acme'), 'data-state', null);
+  assert.equal(await page.locator('[data-testid=entry]').count(), 2);
+  assert.deepEqual(await counts(page, 'acme'), { loads: 1, disposals: 1 });
+});
+
+test('re-opening a workspace during its teardown waits for it, then shows the store with no lost todo', async () => {
+  const page = await open('/?ttl=0&teardown=2500&delay=100');
+  await page.fill('[data-testid=new-workspace]', 'Slow close');
+  await page.press('[data-testid=new-workspace]', 'Enter');
+  await waitForText(page, '[data-testid=workspace-name]', 'slow-close');
+  await addTodo(page, 'Saved before closing');
+  await page.goBack();
+  await page.waitForSelector('[data-testid=home]');
+  await waitForAttr(page, entry('slow-close'), 'data-state', 'disposing');
+
+  await page.click(link('slow-close'));
+  await waitForAttr(page, '[data-testid=store-fallback]', 'data-waiting', 'true');
+  await waitForText(page, '[data-testid=workspace-name]', 'slow-close');
+  assert.deepEqual(await todoTitles(page), ['Saved before closing']);
+  assert.deepEqual(await counts(page, 'slow-close'), { loads: 2, disposals: 1 });
+  await waitForText(page, '[data-testid=open-connections]', '1');
+});
+
+test('the split view holds two stores; an unknown route shows the not-found page', async () => {
+  const page = await open('/?delay=100');
+  await page.click('[data-testid=split-link]');
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid=workspace-name]').length === 2,
+    null,
+    { timeout: PATIENCE_MS },
+  );
+  await waitForAttr(page, entry('acme'), 'data-holders', '1');
+  await waitForAttr(page, entry('garden'), 'data-holders', '1');
+  await waitForText(page, '[data-testid=open-connections]', '2');
+
+  await page.evaluate(() => {
+    history.pushState(null, '', '/no/such/page');
+    dispatchEvent(new PopStateEvent('popstate'));
+  });
+  await page.waitForSelector('[data-testid=not-found]');
+  await waitForAttr(page, entry('acme'), 'data-holders', '0');
 });

@@ -92,7 +92,9 @@ fn rows_of(registry: &StoreRegistry) -> Vec<Row> {
 
 fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis < 10_000 {
+    if millis == 0 {
+        "0 s".to_owned()
+    } else if millis < 10_000 {
         format!("{:.1} s", duration.as_secs_f64())
     } else if millis < 120_000 {
         format!("{} s", duration.as_secs())
@@ -343,6 +345,7 @@ mod tests {
     #[test]
     fn durations_read_as_people_say_them() {
         assert_eq!(format_duration(Duration::from_millis(1_500)), "1.5 s");
+        assert_eq!(format_duration(Duration::ZERO), "0 s");
         assert_eq!(format_duration(Duration::from_secs(59)), "59 s");
         assert_eq!(format_duration(Duration::from_secs(600)), "10 min");
         assert_eq!(format_cache_time(CacheTime::Infinite), "∞");

@@ -1,217 +1,249 @@
-//! The store of this demo: a [`Workspace`] (a todo list with a live "sync connection"), the
-//! catalog of workspaces, and [`workspace_options`], which tells the registry how to boot one.
+//! The store of this demo: a [`Workspace`] (a todo list kept in IndexedDB, live across tabs
+//! through a `BroadcastChannel`), and [`workspace_options`], which tells the registry how to
+//! boot one and how to shut it down.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
 use std::time::Duration;
 
-use gloo_timers::callback::Interval;
+use futures::FutureExt as _;
+use futures::future::{LocalBoxFuture, Shared};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use registry_core::{CacheTime, LoadContext, StoreOptions, StoreRegistry};
+use registry_core::{LoadContext, StoreOptions};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::BroadcastChannel;
 
-use crate::activity::Activity;
+use crate::config::DemoConfig;
+use crate::db::{Database, DbError, Todo};
+use crate::resources::Resources;
 
-/// The registry of this app: workspaces by id.
-pub type WorkspaceRegistry = StoreRegistry<String>;
+/// A write to the database in flight, awaited by the teardown.
+type Write = Shared<LocalBoxFuture<'static, ()>>;
 
-/// One workspace the sidebar lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WorkspaceInfo {
-    /// The id in the route (`/w/{id}`) and in the registry.
-    pub id: &'static str,
-    /// What the sidebar shows.
-    pub name: &'static str,
-    /// How long booting it takes.
-    pub boot: Duration,
-    /// Whether every other boot fails (the first, third, ...), to show errors and retry.
-    pub flaky: bool,
-    /// The todos a fresh boot starts with.
-    pub seed: &'static [&'static str],
+/// What other tabs are told after a write.
+const CHANGED: &str = "changed";
+
+/// A booted workspace: its todos (in a signal, for the views), the database connection they
+/// live in, and the channel that keeps other tabs' copies live.
+pub struct Workspace {
+    id: String,
+    todos: ArcRwSignal<Vec<Todo>>,
+    db: Rc<Database>,
+    channel: BroadcastChannel,
+    writes: Rc<RefCell<Vec<Write>>>,
+    /// Keeps the channel's `message` handler alive.
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
 
-/// Every workspace of the demo, in sidebar order.
-pub const CATALOG: &[WorkspaceInfo] = &[
-    WorkspaceInfo {
-        id: "acme",
-        name: "Acme Corp",
-        boot: Duration::from_millis(800),
-        flaky: false,
-        seed: &[
-            "Ship the Q3 roadmap",
-            "Review the store registry PR",
-            "Book the offsite",
-        ],
-    },
-    WorkspaceInfo {
-        id: "garden",
-        name: "Community garden",
-        boot: Duration::from_millis(800),
-        flaky: false,
-        seed: &["Water the tomatoes", "Order compost", "Fix the shed door"],
-    },
-    WorkspaceInfo {
-        id: "studio",
-        name: "Design studio",
-        boot: Duration::from_millis(1500),
-        flaky: false,
-        seed: &["Pick a typeface", "Export the icon set"],
-    },
-    WorkspaceInfo {
-        id: "flaky",
-        name: "Flaky sync",
-        boot: Duration::from_millis(800),
-        flaky: true,
-        seed: &["Survive a failed boot"],
-    },
-];
-
-/// The catalog entry of `id`, if there is one.
-pub fn find_workspace(id: &str) -> Option<&'static WorkspaceInfo> {
-    CATALOG.iter().find(|info| info.id == id)
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }
 
-/// One todo item.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Todo {
-    /// Unique within its workspace.
-    pub id: u32,
-    /// What to do.
-    pub title: String,
-    /// Whether it is done.
-    pub done: bool,
-}
-
-/// A workspace's todo list: a handle to a signal (`Clone + Send`, so views can hold it).
-#[derive(Clone, Debug)]
-pub struct TodoList(ArcRwSignal<Vec<Todo>>);
-
-impl TodoList {
-    /// A list of `titles`, none done.
-    pub fn new(titles: &[&str]) -> Self {
-        let todos = titles
-            .iter()
-            .zip(0..)
-            .map(|(title, id)| Todo {
-                id,
-                title: (*title).to_string(),
-                done: false,
-            })
-            .collect();
-        Self(ArcRwSignal::new(todos))
+impl Workspace {
+    /// The workspace's id.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
-    /// The todos, reactively.
-    pub fn items(&self) -> Vec<Todo> {
-        self.0.get()
+    /// The todos, a signal (`Send`, for views).
+    pub fn todos(&self) -> ArcRwSignal<Vec<Todo>> {
+        self.todos.clone()
     }
 
-    /// How many are not done, reactively.
-    pub fn open_count(&self) -> usize {
-        self.0
-            .with(|todos| todos.iter().filter(|todo| !todo.done).count())
-    }
-
-    /// Adds a todo at the end of the list.
+    /// Adds a todo: on screen at once, then written to the database; other tabs are told once
+    /// it is written.
     pub fn add(&self, title: String) {
-        self.0.update(|todos| {
-            let id = todos.iter().map(|todo| todo.id + 1).max().unwrap_or(0);
-            todos.push(Todo {
-                id,
-                title,
-                done: false,
-            });
-        });
+        let todo = Todo::new(title);
+        self.todos.update(|todos| todos.push(todo.clone()));
+        self.write(todo);
     }
 
     /// Flips a todo between done and not done.
-    pub fn toggle(&self, id: u32) {
-        self.0.update(|todos| {
+    pub fn toggle(&self, id: &str) {
+        let mut changed = None;
+        self.todos.update(|todos| {
             if let Some(todo) = todos.iter_mut().find(|todo| todo.id == id) {
                 todo.done = !todo.done;
+                changed = Some(todo.clone());
             }
         });
+        if let Some(todo) = changed {
+            self.write(todo);
+        }
     }
-}
 
-/// A booted workspace: the store the registry loads, shares and disposes.
-///
-/// Its todos live in the store, so edits survive navigating away and back while the store is
-/// cached, and are gone once it is disposed (the next visit boots a fresh copy).
-#[derive(Debug)]
-pub struct Workspace {
-    /// The catalog entry it was booted from.
-    pub info: &'static WorkspaceInfo,
-    /// Which boot of this id produced it (1 for the first): a new number means a new store.
-    pub boot_number: u32,
-    /// The todo list.
-    pub todos: TodoList,
-    /// Ticks of the fake sync connection: one a second while the store is alive, shown or not.
-    pub sync_ticks: ArcRwSignal<u32>,
+    fn write(&self, todo: Todo) {
+        let (db, channel, id) = (Rc::clone(&self.db), self.channel.clone(), self.id.clone());
+        let write = async move {
+            match db.put(&todo).await {
+                Ok(()) => {
+                    let _ = channel.post_message(&CHANGED.into());
+                }
+                Err(error) => tracing::warn!(workspace = %id, %error, "a todo was not saved"),
+            }
+        }
+        .boxed_local()
+        .shared();
+        self.writes.borrow_mut().push(write.clone());
+        wasm_bindgen_futures::spawn_local(write);
+    }
+
+    /// Waits for every write in flight.
+    async fn flush(writes: &RefCell<Vec<Write>>) {
+        loop {
+            let pending = std::mem::take(&mut *writes.borrow_mut());
+            if pending.is_empty() {
+                return;
+            }
+            futures::future::join_all(pending).await;
+        }
+    }
 }
 
 /// Why a workspace failed to boot.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
-    /// No workspace has this id.
-    #[error("there is no workspace called “{0}”")]
-    NotFound(String),
-    /// The (simulated) sync server did not answer.
-    #[error("the sync server did not answer while booting {name} (boot #{boot_number})")]
-    SyncUnreachable {
-        /// The workspace's display name.
-        name: &'static str,
-        /// Which boot of this id failed.
-        boot_number: u32,
+    /// A `fail-` workspace: its sync server never answers.
+    #[error("the sync server of “{0}” is unreachable")]
+    Unreachable(String),
+    /// A `flaky-` workspace's first boot in this page session.
+    #[error("the first boot of “{0}” timed out; try again")]
+    TimedOut(String),
+    /// The browser refused the database.
+    #[error("“{id}” could not open its database: {error}")]
+    Database {
+        /// The workspace.
+        id: String,
+        /// What IndexedDB said.
+        error: DbError,
     },
 }
 
-/// How the registry loads workspace `id`: wait the workspace's boot time, then open its
-/// sync connection (closed by `on_dispose`). Every boot and every disposal is recorded in
-/// `activity`. `cache_time` only matters when this call creates the entry: the first options
-/// for a live id win.
+thread_local! {
+    /// `flaky-` workspaces whose first boot already failed in this page session.
+    static FLAKED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// The database of workspace `id`.
+fn database_name(id: &str) -> String {
+    format!("store-registry-demo/{id}")
+}
+
+/// How the registry boots workspace `id`: wait the configured boot delay, fail for `fail-`
+/// ids (and the first time for `flaky-` ids), open its database and read its todos, open its
+/// channel to other tabs. Its async teardown flushes the writes in flight, then closes the
+/// channel and the database.
 pub fn workspace_options(
     id: String,
-    cache_time: CacheTime,
-    activity: Activity,
+    config: DemoConfig,
 ) -> StoreOptions<String, Workspace, LoadError> {
-    StoreOptions::new(id, move |ctx: LoadContext<String>| async move {
+    StoreOptions::new(id, move |ctx: LoadContext<String>| {
         let id = ctx.store_id().clone();
-        let boot_number = activity.record_load_started(&id);
-        // Registered first, so it runs last: every entry's end is counted, failed ones too.
-        let disposed_id = id.clone();
-        ctx.on_dispose(move || activity.record_disposed(&disposed_id));
-
-        let Some(info) = find_workspace(&id) else {
-            let error = LoadError::NotFound(id.clone());
-            activity.record_load_failed(&id, &error);
-            return Err(error);
-        };
-        let boot_ms = u32::try_from(info.boot.as_millis()).unwrap_or(u32::MAX);
-        TimeoutFuture::new(boot_ms).await;
-        if info.flaky && boot_number % 2 == 1 {
-            let error = LoadError::SyncUnreachable {
-                name: info.name,
-                boot_number,
-            };
-            activity.record_load_failed(&id, &error);
-            return Err(error);
+        async move {
+            TimeoutFuture::new(millis(config.delay)).await;
+            if id.starts_with("fail-") {
+                let error = LoadError::Unreachable(id.clone());
+                tracing::warn!(workspace = %id, %error, "boot failed");
+                return Err(error);
+            }
+            if id.starts_with("flaky-")
+                && FLAKED.with(|flaked| flaked.borrow_mut().insert(id.clone()))
+            {
+                let error = LoadError::TimedOut(id.clone());
+                tracing::warn!(workspace = %id, %error, "boot failed");
+                return Err(error);
+            }
+            boot(&ctx, id, config).await
         }
-
-        let sync_ticks = ArcRwSignal::new(0);
-        let ticks = sync_ticks.clone();
-        let connection = Interval::new(1_000, move || ticks.update(|n| *n += 1));
-        // Dropping the interval clears it: the connection closes with the store.
-        ctx.on_dispose(move || drop(connection));
-
-        activity.record_load_ready(&id, info.boot);
-        Ok(Workspace {
-            info,
-            boot_number,
-            todos: TodoList::new(info.seed),
-            sync_ticks,
-        })
     })
-    .unused_cache_time(cache_time)
+}
+
+async fn boot(
+    ctx: &LoadContext<String>,
+    id: String,
+    config: DemoConfig,
+) -> Result<Workspace, LoadError> {
+    let resources = Resources::of_page();
+    let database_error = |error| LoadError::Database {
+        id: id.clone(),
+        error,
+    };
+    let db = Rc::new(
+        Database::open(&database_name(&id))
+            .await
+            .map_err(database_error)?,
+    );
+    resources.connections.update(|n| *n += 1);
+    let todos = match db.todos().await {
+        Ok(todos) => todos,
+        Err(error) => {
+            db.close();
+            resources.connections.update(|n| *n -= 1);
+            return Err(database_error(error));
+        }
+    };
+    let todos = ArcRwSignal::new(todos);
+
+    let channel = match BroadcastChannel::new(&database_name(&id)) {
+        Ok(channel) => channel,
+        Err(error) => {
+            db.close();
+            resources.connections.update(|n| *n -= 1);
+            return Err(database_error(DbError::from(error)));
+        }
+    };
+    resources.channels.update(|n| *n += 1);
+    // Another tab wrote: read the todos again.
+    let (reader, live) = (Rc::clone(&db), todos.clone());
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+        let (reader, live) = (Rc::clone(&reader), live.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(todos) = reader.todos().await {
+                live.set(todos);
+            }
+        });
+    });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+    let writes: Rc<RefCell<Vec<Write>>> = Rc::default();
+    let (flushing, closer, db_closer, teardown_id) = (
+        Rc::clone(&writes),
+        channel.clone(),
+        Rc::clone(&db),
+        id.clone(),
+    );
+    ctx.on_dispose_async(move || async move {
+        tracing::info!(workspace = %teardown_id, "closing: flushing writes");
+        Workspace::flush(&flushing).await;
+        TimeoutFuture::new(millis(config.teardown)).await;
+        closer.set_onmessage(None);
+        closer.close();
+        resources.channels.update(|n| *n -= 1);
+        db_closer.close();
+        resources.connections.update(|n| *n -= 1);
+        tracing::info!(workspace = %teardown_id, "closed");
+    });
+
+    Ok(Workspace {
+        id,
+        todos,
+        db,
+        channel,
+        writes,
+        _on_message: on_message,
+    })
+}
+
+fn millis(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -219,51 +251,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_catalog_workspace_is_found_by_its_id() {
-        for info in CATALOG {
-            assert_eq!(find_workspace(info.id), Some(info));
-        }
-        assert_eq!(find_workspace("nope"), None);
-    }
-
-    #[test]
-    fn added_todos_get_fresh_ids_and_start_open() {
-        let todos = TodoList::new(&["a", "b"]);
-        todos.add("c".to_string());
-        let items = todos.items();
-        assert_eq!(
-            items.iter().map(|todo| todo.id).collect::<Vec<_>>(),
-            [0, 1, 2]
-        );
-        assert_eq!(items[2].title, "c");
-        assert_eq!(todos.open_count(), 3);
-    }
-
-    #[test]
-    fn toggling_a_todo_flips_only_that_todo() {
-        let todos = TodoList::new(&["a", "b"]);
-        todos.toggle(1);
-        assert_eq!(
-            todos
-                .items()
-                .iter()
-                .map(|todo| todo.done)
-                .collect::<Vec<_>>(),
-            [false, true]
-        );
-        todos.toggle(1);
-        assert_eq!(todos.open_count(), 2);
-    }
-
-    #[test]
     fn load_errors_read_as_sentences() {
-        let error = LoadError::SyncUnreachable {
-            name: "Flaky sync",
-            boot_number: 1,
-        };
         assert_eq!(
-            error.to_string(),
-            "the sync server did not answer while booting Flaky sync (boot #1)"
+            LoadError::Unreachable("fail-x".into()).to_string(),
+            "the sync server of “fail-x” is unreachable"
         );
+        assert_eq!(
+            LoadError::TimedOut("flaky-y".into()).to_string(),
+            "the first boot of “flaky-y” timed out; try again"
+        );
+    }
+
+    #[test]
+    fn every_workspace_has_its_own_database() {
+        assert_ne!(database_name("a"), database_name("b"));
     }
 }
