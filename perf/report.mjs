@@ -126,6 +126,29 @@ if (existsSync(path.join(work, 'size.json'))) {
   p('`perf/wasm-size` (opt-level "z", LTO, one codegen unit, after `wasm-bindgen --target web`), built with and without its `registry` feature: a small stand-in app, so that what registry-core adds can be told apart (the whole demo is measured below). `scripts/perf.sh` fails when the budget is exceeded.')
 }
 
+// Leptos components: use_store against LocalResource, with and without the inspector.
+const mountFile = path.join(work, 'leptos-mount.json')
+const mounts = existsSync(mountFile) ? JSON.parse(readFileSync(mountFile, 'utf8')) : null
+const mount = mounts ? Object.fromEntries(mounts.results.map((r) => [r.kind, r])) : {}
+if (mounts) {
+  p()
+  p(`## Leptos components in the browser (${mounts.browser}, headless)`)
+  p()
+  p('| 1,000 components, mounted then unmounted | median | min | max | / `LocalResource` |')
+  p('|---|---:|---:|---:|---:|')
+  const label = {
+    store: 'each `use_store` one cached store (retain, hit, render; release)',
+    resource: 'each reads one `LocalResource` holding the same value',
+    store_inspected: 'each `use_store`, with `RegistryInspector` rendered beside them',
+  }
+  for (const kind of ['store', 'resource', 'store_inspected']) {
+    const r = mount[kind]
+    p(`| ${label[kind]} | ${r.ms_median.toFixed(2)} ms | ${r.ms_min.toFixed(2)} ms | ${r.ms_max.toFixed(2)} ms | ${fmtX(r.ms_median / mount.resource.ms_median)} |`)
+  }
+  p()
+  p(`\`perf/leptos-mount\` (wasm32, release) in one page: \`mount_to\` then unmount, ${mount.store.rounds} rounds of each kind, alternating, after a warm-up; \`performance.now()\` (Chromium rounds it to 0.1 ms). Without the inspector the registry has no listener: it records no event and polls nothing.`)
+}
+
 // The lifecycle features of 0.2: the bound on idle entries, and the idle hit on a real clock.
 {
   const lifecycle = [
@@ -164,6 +187,10 @@ const targets = [
   ['1M live entries: hit within 2x of the 1k case (1,024 ids)', sc[1000000].hit / sc[1000].hit <= 2,
     `${fmtX(sc[1000000].hit / sc[1000].hit)} (floor: ${fmtX(sc[1000000].floor / sc[1000].floor)})`],
 ]
+if (mounts) {
+  targets.push(['1,000 `use_store` components within 1.5x of `LocalResource` ones (mount + unmount)', mount.store.ms_median / mount.resource.ms_median <= 1.5, fmtX(mount.store.ms_median / mount.resource.ms_median)])
+  targets.push(['the inspector rendered costs the components at most 10 %', mount.store_inspected.ms_median / mount.store.ms_median <= 1.1, fmtX(mount.store_inspected.ms_median / mount.store.ms_median)])
+}
 if (size) targets.push(['wasm size added within budget', size.with.raw - size.without.raw <= size.budget.raw && size.with.gzip - size.without.gzip <= size.budget.gzip, `${((size.with.gzip - size.without.gzip) / 1024).toFixed(1)} KiB gzip`])
 p()
 p('## Targets')

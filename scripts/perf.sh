@@ -66,6 +66,12 @@ if [ "${SKIP_BROWSER:-}" != 1 ]; then
   log "browser: both in one headless Chromium page"
   node perf/browser/run.mjs "$work/browser" "$work/browser.json" >&2
 
+  log "browser: mounting 1,000 Leptos components (perf/leptos-mount)"
+  (cd perf/leptos-mount && cargo build --release --target wasm32-unknown-unknown >&2)
+  wasm-bindgen --target web --out-dir "$work/leptos-mount/wasm" \
+    perf/leptos-mount/target/wasm32-unknown-unknown/release/leptos_mount.wasm
+  node perf/browser/leptos-mount.mjs "$work/leptos-mount" "$work/leptos-mount.json" >&2
+
   log "wasm size: perf/wasm-size without and with registry-core"
   size_of() { # feature-args... -> "raw gzip" of the wasm-bindgen output
     (cd perf/wasm-size && cargo build --release --target wasm32-unknown-unknown "$@" >&2)
