@@ -97,7 +97,16 @@ JSON
 
 report=$(node perf/report.mjs "$work")
 printf '%s\n' "$report"
-if [ -n "$out_file" ]; then printf '%s\n' "$report" > "$out_file"; fi
+if [ -n "$out_file" ]; then
+  # Notes written by hand after the marker line survive a new run.
+  marker='<!-- Written by hand below: scripts/perf.sh keeps this part. -->'
+  notes=""
+  if [ -f "$out_file" ] && grep -qF "$marker" "$out_file"; then
+    notes=$(sed -n "/^$marker\$/,\$p" "$out_file")
+  fi
+  printf '%s\n' "$report" > "$out_file"
+  if [ -n "$notes" ]; then printf '\n%s\n' "$notes" >> "$out_file"; fi
+fi
 
 if [ -f "$work/size.json" ]; then
   added_raw=$((with_raw - without_raw))
