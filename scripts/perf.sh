@@ -102,7 +102,7 @@ if [ -n "$out_file" ]; then
   marker='<!-- Written by hand below: scripts/perf.sh keeps this part. -->'
   notes=""
   if [ -f "$out_file" ] && grep -qF "$marker" "$out_file"; then
-    notes=$(sed -n "/^$marker\$/,\$p" "$out_file")
+    notes=$(awk -v marker="$marker" 'found || $0 == marker { found = 1; print }' "$out_file")
   fi
   printf '%s\n' "$report" > "$out_file"
   if [ -n "$notes" ]; then printf '\n%s\n' "$notes" >> "$out_file"; fi
