@@ -213,17 +213,12 @@ impl Teardown {
 
     /// Resolves once the teardown has finished.
     pub(crate) fn finished(self: &Rc<Self>) -> Finished {
-        Finished {
-            teardown: Rc::clone(self),
-            slot: None,
-        }
+        Finished(Waiter::new(self, Moment::Finished))
     }
 
+    /// Resolves once the entry has ended.
     pub(crate) fn cancelled(self: &Rc<Self>) -> Cancelled {
-        Cancelled {
-            teardown: Rc::clone(self),
-            slot: None,
-        }
+        Cancelled(Waiter::new(self, Moment::Ended))
     }
 }
 
@@ -237,82 +232,106 @@ async fn run_contained(future: LocalBoxFuture<'static, ()>) {
     }
 }
 
-/// Registers the current task in `wakers` (once: `slot` remembers where).
-fn register(wakers: &RefCell<Slab<Waker>>, slot: &mut Option<usize>, cx: &Context<'_>) {
-    let mut wakers = wakers.borrow_mut();
-    match slot.and_then(|key| wakers.get_mut(key)) {
-        Some(waker) => waker.clone_from(cx.waker()),
-        None => *slot = Some(wakers.insert(cx.waker().clone())),
+/// What a [`Waiter`] waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Moment {
+    /// The entry ended (its teardown started).
+    Ended,
+    /// Its teardown finished.
+    Finished,
+}
+
+impl Teardown {
+    fn reached(&self, moment: Moment) -> bool {
+        match moment {
+            Moment::Ended => self.has_ended(),
+            Moment::Finished => self.progress.get() == Progress::Finished,
+        }
+    }
+
+    fn wakers(&self, moment: Moment) -> &RefCell<Slab<Waker>> {
+        match moment {
+            Moment::Ended => &self.cancelled,
+            Moment::Finished => &self.finished,
+        }
     }
 }
 
-fn unregister(wakers: &RefCell<Slab<Waker>>, slot: Option<usize>) {
-    if let Some(key) = slot
-        && let Ok(mut wakers) = wakers.try_borrow_mut()
-    {
-        wakers.try_remove(key);
+/// A future of a [`Moment`] of one teardown. Registers its waker once (`slot` remembers
+/// where) and unregisters it when dropped.
+struct Waiter {
+    teardown: Rc<Teardown>,
+    moment: Moment,
+    slot: Option<usize>,
+}
+
+impl Waiter {
+    fn new(teardown: &Rc<Teardown>, moment: Moment) -> Self {
+        Self {
+            teardown: Rc::clone(teardown),
+            moment,
+            slot: None,
+        }
+    }
+}
+
+impl Future for Waiter {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.teardown.reached(self.moment) {
+            self.slot = None;
+            return Poll::Ready(());
+        }
+        let this = &mut *self;
+        let mut wakers = this.teardown.wakers(this.moment).borrow_mut();
+        match this.slot.and_then(|key| wakers.get_mut(key)) {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => this.slot = Some(wakers.insert(cx.waker().clone())),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        if let Some(key) = self.slot
+            && let Ok(mut wakers) = self.teardown.wakers(self.moment).try_borrow_mut()
+        {
+            wakers.try_remove(key);
+        }
     }
 }
 
 /// Future returned by [`LoadContext::cancelled`](crate::LoadContext::cancelled): resolves when
 /// the entry ends. Dropping it unregisters it.
 #[must_use = "futures do nothing unless polled"]
-pub struct Cancelled {
-    teardown: Rc<Teardown>,
-    slot: Option<usize>,
-}
+pub struct Cancelled(Waiter);
 
 impl Future for Cancelled {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.teardown.has_ended() {
-            self.slot = None;
-            return Poll::Ready(());
-        }
-        let this = &mut *self;
-        register(&this.teardown.cancelled, &mut this.slot, cx);
-        Poll::Pending
-    }
-}
-
-impl Drop for Cancelled {
-    fn drop(&mut self) {
-        unregister(&self.teardown.cancelled, self.slot);
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
 impl fmt::Debug for Cancelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cancelled")
-            .field("ended", &self.teardown.has_ended())
+            .field("ended", &self.0.teardown.has_ended())
             .finish()
     }
 }
 
 /// Resolves when a teardown has finished (every callback ran, every async one resolved).
-pub(crate) struct Finished {
-    teardown: Rc<Teardown>,
-    slot: Option<usize>,
-}
+pub(crate) struct Finished(Waiter);
 
 impl Future for Finished {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.teardown.progress.get() == Progress::Finished {
-            self.slot = None;
-            return Poll::Ready(());
-        }
-        let this = &mut *self;
-        register(&this.teardown.finished, &mut this.slot, cx);
-        Poll::Pending
-    }
-}
-
-impl Drop for Finished {
-    fn drop(&mut self) {
-        unregister(&self.teardown.finished, self.slot);
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
