@@ -134,7 +134,7 @@ test('a second tab sees a new todo within a few seconds', async () => {
 });
 
 test('back within the cache time reuses the store; after it, the store and its connection are gone', async () => {
-  const page = await open('/?ttl=1500&delay=300');
+  const page = await open('/?ttl=3000&delay=300');
   await openWorkspace(page, 'acme');
   await page.goBack();
   await page.waitForSelector('[data-testid=home]');
