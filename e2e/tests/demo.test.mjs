@@ -113,6 +113,9 @@ test('a todo added persists across a reload', async () => {
   await page.reload();
   await waitForText(page, '[data-testid=workspace-name]', 'persist');
   assert.deepEqual(await todoTitles(page), ['Water the tomatoes', 'Fix the shed door']);
+  // The start page lists the workspaces this browser has.
+  await page.click('nav.crumbs a');
+  await page.waitForSelector(link('persist'));
 });
 
 test('a second tab sees a new todo within a few seconds', async () => {

@@ -1,5 +1,5 @@
-//! The workspaces this browser knows: a few to start with, plus the ones created here (kept
-//! in `localStorage`).
+//! The workspaces this browser knows: a few to start with, plus the ones created or opened here
+//! (kept in `localStorage`).
 
 /// The workspaces every browser starts with: two plain ones, one that fails its first boot in
 /// each page session, one that always fails.
@@ -24,7 +24,7 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-/// The starters, then the workspaces created in this browser, oldest first.
+/// The starters, then the workspaces created or opened in this browser, oldest first.
 pub fn known() -> Vec<String> {
     let mut ids: Vec<String> = STARTERS.iter().map(|id| (*id).to_owned()).collect();
     let created = storage()

@@ -182,6 +182,8 @@ async fn boot(
             .map_err(database_error)?,
     );
     resources.connections.update(|n| *n += 1);
+    // This browser has it now: the start page lists it.
+    crate::catalog::remember(&id);
     let todos = match db.todos().await {
         Ok(todos) => todos,
         Err(error) => {
