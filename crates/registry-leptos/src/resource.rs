@@ -82,12 +82,15 @@ impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
 /// - Unmounting while the store loads releases the hold: if nothing else holds the store, its
 ///   load is cancelled after the cache time, like any idle entry.
 ///
-/// Only the first options for an id count until that store is disposed (the registry's rule).
+/// Only the first options for an entry (its id and store type) count until that store is
+/// disposed, unless the registry's cache-time policy is `Longest` (the registry's rule).
 ///
 /// # Panics
 ///
-/// When no ancestor called [`provide_store_registry`](crate::provide_store_registry) with a
-/// `StoreRegistry<K, S, E>`; the message says what to add.
+/// When no ancestor provided a registry with ids of type `K`
+/// ([`provide_store_registry`](crate::provide_store_registry) for `String` ids,
+/// [`provide_store_registry_of`](crate::provide_store_registry_of) otherwise); the message says
+/// what to add.
 ///
 /// # Server
 ///
