@@ -15,10 +15,13 @@ use slab::Slab;
 use crate::Runtime;
 use crate::panic::{contain, panic_message};
 
+/// An async teardown callback: called once, its future awaited.
+type AsyncCallback = Box<dyn FnOnce() -> LocalBoxFuture<'static, ()>>;
+
 /// One registered teardown callback.
 enum Callback {
     Sync(Box<dyn FnOnce()>),
-    Async(Box<dyn FnOnce() -> LocalBoxFuture<'static, ()>>),
+    Async(AsyncCallback),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -100,7 +103,7 @@ impl Teardown {
         }
     }
 
-    pub(crate) fn push_async(&self, callback: Box<dyn FnOnce() -> LocalBoxFuture<'static, ()>>) {
+    pub(crate) fn push_async(&self, callback: AsyncCallback) {
         if self.has_ended() {
             // Nothing waits for a callback registered this late: run it on its own.
             if let Some(future) = contain("an on_dispose_async callback", callback) {
@@ -123,60 +126,44 @@ impl Teardown {
         self.progress.set(Progress::Running);
         let wakers: Vec<Waker> = self.cancelled.borrow_mut().drain().collect();
         wakers.into_iter().for_each(Waker::wake);
+        let Some(first) = self.run_until_async() else {
+            self.finish();
+            return;
+        };
+        let this = Rc::clone(self);
+        let task = async move {
+            let mut next = Some(first);
+            while let Some(callback) = next {
+                if let Some(future) = contain("an on_dispose_async callback", callback) {
+                    run_contained(future).await;
+                }
+                next = this.run_until_async();
+            }
+            this.finish();
+        };
+        if !self.spawn(Box::pin(task)) {
+            // Nothing can run async teardown: the synchronous callbacks still run, here, in
+            // order, and the async ones are skipped (the first went with the task).
+            tracing::error!("an on_dispose_async teardown was skipped");
+            while self.run_until_async().is_some() {
+                tracing::error!("an on_dispose_async teardown was skipped");
+            }
+            self.finish();
+        }
+    }
+
+    /// Runs the synchronous callbacks, newest first, until it meets an async one, which it
+    /// returns (nothing new is collected once the entry ended: late callbacks run at once).
+    fn run_until_async(&self) -> Option<AsyncCallback> {
         loop {
             let next = self.callbacks.borrow_mut().pop();
-            match next {
-                None => break,
-                Some(Callback::Sync(callback)) => {
+            match next? {
+                Callback::Sync(callback) => {
                     contain("an on_dispose callback", callback);
                 }
-                Some(Callback::Async(callback)) => {
-                    // The task runs this one and the older ones (nothing new is collected once
-                    // the entry ended: late callbacks run at once).
-                    self.callbacks.borrow_mut().push(Callback::Async(callback));
-                    let this = Rc::clone(self);
-                    let task = async move {
-                        loop {
-                            let next = this.callbacks.borrow_mut().pop();
-                            match next {
-                                None => break,
-                                Some(Callback::Sync(callback)) => {
-                                    contain("an on_dispose callback", callback);
-                                }
-                                Some(Callback::Async(callback)) => {
-                                    if let Some(future) =
-                                        contain("an on_dispose_async callback", callback)
-                                    {
-                                        run_contained(future).await;
-                                    }
-                                }
-                            }
-                        }
-                        this.finish();
-                    };
-                    if !self.spawn(Box::pin(task)) {
-                        // Nothing can run async teardown: the synchronous callbacks still run,
-                        // here, in order.
-                        loop {
-                            let next = self.callbacks.borrow_mut().pop();
-                            match next {
-                                None => break,
-                                Some(Callback::Sync(callback)) => {
-                                    contain("an on_dispose callback", callback);
-                                }
-                                Some(Callback::Async(callback)) => {
-                                    tracing::error!("an on_dispose_async teardown was skipped");
-                                    drop(callback);
-                                }
-                            }
-                        }
-                        self.finish();
-                    }
-                    return;
-                }
+                Callback::Async(callback) => return Some(callback),
             }
         }
-        self.finish();
     }
 
     /// Spawns `task` on the registry's runtime; `false` when it cannot (the runtime is gone,
