@@ -56,24 +56,3 @@ impl fmt::Display for RegistryEventKind {
         f.write_str(self.name())
     }
 }
-
-/// A listener registered with [`StoreRegistry::subscribe`](crate::StoreRegistry::subscribe):
-/// dropping it unregisters the listener.
-#[must_use = "the listener is unregistered when the subscription is dropped"]
-pub struct EventSubscription {
-    pub(crate) unsubscribe: Option<Box<dyn FnOnce()>>,
-}
-
-impl Drop for EventSubscription {
-    fn drop(&mut self) {
-        if let Some(unsubscribe) = self.unsubscribe.take() {
-            unsubscribe();
-        }
-    }
-}
-
-impl fmt::Debug for EventSubscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventSubscription").finish_non_exhaustive()
-    }
-}

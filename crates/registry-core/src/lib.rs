@@ -63,13 +63,14 @@ mod registry;
 mod runtime;
 mod shared;
 mod snapshot;
+mod subscription;
 mod teardown;
 mod timer;
 
 pub use config::{CacheTime, CacheTimePolicy, DEFAULT_BROWSER_CACHE_TIME, RegistryConfig};
 pub use context::LoadContext;
 pub use error::RegistryError;
-pub use event::{EventSubscription, RegistryEvent, RegistryEventKind};
+pub use event::{RegistryEvent, RegistryEventKind};
 pub use guard::RetainGuard;
 pub use id::StoreId;
 pub use load::LoadFuture;
@@ -79,11 +80,12 @@ pub use registry::{StoreRegistry, WeakStoreRegistry};
 #[cfg(target_arch = "wasm32")]
 #[cfg_attr(docsrs, doc(cfg(target_arch = "wasm32")))]
 pub use runtime::BrowserRuntime;
+pub use runtime::Runtime;
 #[cfg(all(feature = "tokio", not(target_arch = "wasm32")))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", not(target_arch = "wasm32")))))]
 pub use runtime::TokioRuntime;
-pub use runtime::{Runtime, VisibilitySubscription};
 pub use snapshot::{EntrySnapshot, EntryState};
+pub use subscription::Subscription;
 pub use teardown::Cancelled;
 
 // The README's example runs as a doctest too.

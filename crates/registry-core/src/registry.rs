@@ -348,7 +348,7 @@ impl<K: StoreId> StoreRegistry<K> {
     pub fn subscribe(
         &self,
         listener: impl Fn(&crate::RegistryEvent<K>) + 'static,
-    ) -> crate::EventSubscription {
+    ) -> crate::Subscription {
         self.shared.subscribe(Rc::new(listener))
     }
 

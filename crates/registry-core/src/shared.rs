@@ -21,7 +21,7 @@ use tracing::Instrument;
 
 use crate::config::{CacheTimePolicy, NEVER, Nanos};
 use crate::entry::{Ended, Entry, EntryKey, EntryType, Idle, Stage};
-use crate::event::{EventSubscription, RegistryEvent, RegistryEventKind};
+use crate::event::{RegistryEvent, RegistryEventKind};
 use crate::expiry::{ExpiryQueue, NOT_QUEUED};
 use crate::guard::{ReleaseHold, RetainGuard};
 use crate::idle::IdleOrder;
@@ -29,12 +29,11 @@ use crate::load::{Load, LoadFuture, Outcome, PendingLoad};
 use crate::load_task::LoadTask;
 use crate::options::Loader;
 use crate::panic::{contain, drop_contained};
-use crate::runtime::VisibilitySubscription;
 use crate::teardown::{Finished, Teardown};
 use crate::timer::{self, Next, TimerSignal};
 use crate::{
     CacheTime, EntrySnapshot, EntryState, LoadContext, Lookup, RegistryConfig, RegistryError,
-    Runtime, StoreId, StoreOptions,
+    Runtime, StoreId, StoreOptions, Subscription,
 };
 
 /// Wraps every call of a loader and every poll of its future
@@ -48,7 +47,7 @@ pub(crate) struct Shared<K> {
     signal: Rc<TimerSignal>,
     clock: Clock,
     load_scope: RefCell<Option<LoadScope>>,
-    visibility: RefCell<Option<VisibilitySubscription>>,
+    visibility: RefCell<Option<Subscription>>,
     /// [`StoreRegistry::subscribe`](crate::StoreRegistry::subscribe) listeners.
     listeners: RefCell<Slab<Listener<K>>>,
     inner: RefCell<Inner<K>>,
@@ -862,26 +861,24 @@ impl<K: StoreId> Shared<K> {
     }
 
     /// Registers `listener` for every later event.
-    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener<K>) -> EventSubscription {
+    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener<K>) -> Subscription {
         let key = self.listeners.borrow_mut().insert(listener);
         self.inner.borrow_mut().listening = true;
         let weak = Rc::downgrade(self);
-        EventSubscription {
-            unsubscribe: Some(Box::new(move || {
-                if let Some(shared) = weak.upgrade() {
-                    let mut listeners = shared.listeners.borrow_mut();
-                    listeners.try_remove(key);
-                    let listening = !listeners.is_empty();
-                    drop(listeners);
-                    if let Ok(mut inner) = shared.inner.try_borrow_mut() {
-                        inner.listening = listening;
-                        if !listening {
-                            inner.events.clear();
-                        }
+        Subscription::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                let mut listeners = shared.listeners.borrow_mut();
+                listeners.try_remove(key);
+                let listening = !listeners.is_empty();
+                drop(listeners);
+                if let Ok(mut inner) = shared.inner.try_borrow_mut() {
+                    inner.listening = listening;
+                    if !listening {
+                        inner.events.clear();
                     }
                 }
-            })),
-        }
+            }
+        })
     }
 
     /// Finishes an ended entry (no borrow may be held); one kept as disposing is forgotten

@@ -696,7 +696,7 @@ fn a_disposing_entry_has_no_holders() {
 
 type Seen = Rc<RefCell<Vec<(String, registry_core::RegistryEventKind)>>>;
 
-fn listen(registry: &Registry) -> (Seen, registry_core::EventSubscription) {
+fn listen(registry: &Registry) -> (Seen, registry_core::Subscription) {
     let seen = Seen::default();
     let (log, reader) = (Rc::clone(&seen), registry.downgrade());
     let subscription = registry.subscribe(move |event| {

@@ -5,7 +5,8 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use super::{MAX_SLEEP, Runtime, VisibilitySubscription};
+use super::{MAX_SLEEP, Runtime};
+use crate::Subscription;
 
 #[wasm_bindgen]
 extern "C" {
@@ -52,9 +53,9 @@ impl Runtime for BrowserRuntime {
         document().is_some_and(|document| document.hidden())
     }
 
-    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> VisibilitySubscription {
+    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> Subscription {
         let Some(document) = document() else {
-            return VisibilitySubscription::none();
+            return Subscription::none();
         };
         let closure = Closure::<dyn Fn()>::new(listener);
         let function: js_sys::Function =
@@ -64,9 +65,9 @@ impl Runtime for BrowserRuntime {
             .is_err()
         {
             tracing::warn!("cannot listen to visibilitychange: idle countdowns never pause");
-            return VisibilitySubscription::none();
+            return Subscription::none();
         }
-        VisibilitySubscription::new(move || {
+        Subscription::new(move || {
             let _ = document.remove_event_listener_with_callback("visibilitychange", &function);
             drop(closure);
         })

@@ -1,9 +1,10 @@
 //! [`Runtime`]: where the registry spawns its tasks and reads its clock.
 
-use std::fmt;
 use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
+
+use crate::Subscription;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
@@ -54,51 +55,9 @@ pub trait Runtime {
 
     /// Calls `listener` whenever the page's visibility may have changed, until the returned
     /// subscription is dropped. The default: never calls it, and returns
-    /// [`VisibilitySubscription::none`], with which a registry never pauses.
-    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> VisibilitySubscription {
+    /// [`Subscription::none`], with which a registry never pauses.
+    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> Subscription {
         drop(listener);
-        VisibilitySubscription::none()
-    }
-}
-
-/// A listener registered with [`Runtime::on_visibility_change`]: dropping it unregisters it.
-#[must_use = "the listener is unregistered when the subscription is dropped"]
-pub struct VisibilitySubscription {
-    unsubscribe: Option<Box<dyn FnOnce()>>,
-}
-
-impl VisibilitySubscription {
-    /// A subscription that runs `unsubscribe` when dropped.
-    pub fn new(unsubscribe: impl FnOnce() + 'static) -> Self {
-        Self {
-            unsubscribe: Some(Box::new(unsubscribe)),
-        }
-    }
-
-    /// A subscription to nothing (for runtimes that cannot tell visibility). A registry given
-    /// one never pauses its countdowns.
-    pub fn none() -> Self {
-        Self { unsubscribe: None }
-    }
-
-    /// Whether this subscribes to anything (it is not [`none`](Self::none)).
-    pub fn is_active(&self) -> bool {
-        self.unsubscribe.is_some()
-    }
-}
-
-impl Drop for VisibilitySubscription {
-    fn drop(&mut self) {
-        if let Some(unsubscribe) = self.unsubscribe.take() {
-            unsubscribe();
-        }
-    }
-}
-
-impl fmt::Debug for VisibilitySubscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VisibilitySubscription")
-            .field("active", &self.unsubscribe.is_some())
-            .finish()
+        Subscription::none()
     }
 }

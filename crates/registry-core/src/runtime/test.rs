@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 
-use super::{Runtime, VisibilitySubscription};
+use super::Runtime;
+use crate::Subscription;
 
 /// A deterministic runtime for tests: a virtual clock and a single-threaded executor that only
 /// runs when told to, like `tokio::time::pause` + `advance`.
@@ -243,14 +244,14 @@ impl Runtime for TestRuntime {
         self.inner.hidden.get()
     }
 
-    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> VisibilitySubscription {
+    fn on_visibility_change(&self, listener: Box<dyn Fn()>) -> Subscription {
         let key = self
             .inner
             .visibility_listeners
             .borrow_mut()
             .insert(Rc::from(listener));
         let inner = Rc::downgrade(&self.inner);
-        VisibilitySubscription::new(move || {
+        Subscription::new(move || {
             if let Some(inner) = inner.upgrade()
                 && let Ok(mut listeners) = inner.visibility_listeners.try_borrow_mut()
             {
