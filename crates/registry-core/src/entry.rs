@@ -5,9 +5,10 @@ use std::any::{Any, TypeId};
 use std::rc::Rc;
 
 use crate::config::{NEVER, Nanos};
-use crate::load::PendingLoad;
+use crate::load::{Load, LoadFuture, PendingLoad};
 use crate::panic::{contain, drop_contained};
 use crate::teardown::Teardown;
+use crate::{Lookup, RegistryError};
 
 slotmap::new_key_type! {
     /// An entry's slot plus its generation: a key of an ended entry never finds a newer one.
@@ -94,6 +95,31 @@ pub(crate) enum Idle {
 }
 
 impl<K> Entry<K> {
+    /// What a lookup of this entry answers, for its types `S` and `E` (the caller found it
+    /// by them): its store or cached failure, or a future of its load in flight.
+    #[inline]
+    pub(crate) fn lookup<S: 'static, E: 'static>(&self) -> Lookup<S, E> {
+        match &self.stage {
+            Stage::Ready(store) => Lookup::Ready(Ok(Rc::clone(store)
+                .downcast::<S>()
+                .unwrap_or_else(|_| unreachable!("an entry's store has the entry's store type")))),
+            Stage::Failed(error) => {
+                Lookup::Ready(Err(match error.downcast_ref::<RegistryError<E>>() {
+                    Some(error) => error.clone(),
+                    None => unreachable!("an entry's failure has the entry's error type"),
+                }))
+            }
+            Stage::Loading(load) => Lookup::Pending(LoadFuture::waiting(
+                Rc::clone(load)
+                    .as_any()
+                    .downcast::<Load<S, E>>()
+                    .unwrap_or_else(|_| unreachable!("an entry's load has the entry's types")),
+            )),
+            // Lookups find live entries only.
+            Stage::Disposing(_) => Lookup::Ready(Err(RegistryError::Cancelled)),
+        }
+    }
+
     pub(crate) fn holders(&self) -> u32 {
         self.retains + u32::from(self.load_hold)
     }

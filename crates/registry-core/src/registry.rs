@@ -190,11 +190,8 @@ impl<K: StoreId> StoreRegistry<K> {
     ) -> (RetainGuard, Lookup<S, E>) {
         let _span =
             tracing::debug_span!("StoreRegistry.getOrLoad", store_id = ?options.store_id).entered();
-        match self.shared.retain_and_start(options) {
-            Some((key, started)) => {
-                let guard = self.shared.guard(key);
-                (guard, self.shared.lookup_held(key, started))
-            }
+        match self.shared.retain_and_get(options) {
+            Some((key, lookup)) => (self.shared.guard(key), lookup),
             None => (
                 RetainGuard::inert(),
                 Lookup::Ready(Err(crate::RegistryError::Disposed)),

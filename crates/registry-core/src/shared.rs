@@ -4,7 +4,6 @@
 //! must happen next ([`AfterBorrow`]: entries to finish, the timer to re-arm), releases the
 //! borrow, and only then runs loaders, teardown, wakers, `Drop`s and the runtime's spawn.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell, RefMut};
 use std::future::Future;
 use std::hash::BuildHasher;
@@ -92,9 +91,6 @@ struct Inner<K> {
     /// Events recorded under the borrow, delivered once it is released.
     events: Vec<RegistryEvent<K>>,
 }
-
-/// A retained entry, and the load the retain started, if it started one.
-type Retained<S, E> = (EntryKey, Option<Rc<Load<S, E>>>);
 
 /// Which hold a lookup takes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -376,27 +372,6 @@ fn to_nanos(duration: Duration) -> Nanos {
         .map_or(NEVER - 1, |nanos| nanos.min(NEVER - 1))
 }
 
-/// The store of a ready entry, as the entry's type says it is.
-fn store_of<S: 'static>(value: &Rc<dyn Any>) -> Rc<S> {
-    Rc::clone(value)
-        .downcast::<S>()
-        .unwrap_or_else(|_| unreachable!("an entry's store has the entry's store type"))
-}
-
-fn failure_of<E: 'static>(value: &Rc<dyn Any>) -> RegistryError<E> {
-    match value.downcast_ref::<RegistryError<E>>() {
-        Some(error) => error.clone(),
-        None => unreachable!("an entry's failure has the entry's error type"),
-    }
-}
-
-fn load_of<S: 'static, E: 'static>(load: &Rc<dyn PendingLoad>) -> Rc<Load<S, E>> {
-    Rc::clone(load)
-        .as_any()
-        .downcast::<Load<S, E>>()
-        .unwrap_or_else(|_| unreachable!("an entry's load has the entry's types"))
-}
-
 impl<K: StoreId> Shared<K> {
     pub(crate) fn new(config: RegistryConfig, runtime: Rc<dyn Runtime>) -> Rc<Self> {
         let shared = Rc::new(Self {
@@ -526,7 +501,7 @@ impl<K: StoreId> Shared<K> {
             if inner.disposed {
                 return Lookup::Ready(Err(RegistryError::Disposed));
             }
-            let load = self.insert(inner, hash, options, Hold::Load);
+            let (_, load) = self.insert(inner, hash, options, Hold::Load);
             return Self::answer(load);
         };
         let Inner {
@@ -537,17 +512,13 @@ impl<K: StoreId> Shared<K> {
         } = &mut *inner;
         let entry = &mut entries[key];
         self.apply_cache_time_policy(entry, options);
-        let lookup = match &entry.stage {
-            Stage::Ready(store) => Lookup::Ready(Ok(store_of::<S>(store))),
-            Stage::Failed(error) => Lookup::Ready(Err(failure_of::<E>(error))),
-            Stage::Loading(load) => {
-                let future = LoadFuture::waiting(load_of::<S, E>(load));
-                entry.load_hold = true;
-                entry.deadline = NEVER;
-                return Lookup::Pending(future);
-            }
-            Stage::Disposing(_) => unreachable!("lookups skip disposing entries"),
-        };
+        let lookup = entry.lookup::<S, E>();
+        if !lookup.is_ready() {
+            // Joining the load in flight holds it until it settles.
+            entry.load_hold = true;
+            entry.deadline = NEVER;
+            return lookup;
+        }
         if entry.holders() == 0 {
             // A hit on an idle entry restarts its countdown and makes it the most recently
             // used (the clock is read only then).
@@ -576,64 +547,54 @@ impl<K: StoreId> Shared<K> {
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
     ) -> Option<EntryKey> {
-        self.retain_with(options, |key, _| key)
+        self.retain_with(options, |key, _| key, |key, _| key)
     }
 
-    /// `retain_and_get`: like [`retain`](Self::retain), and the load it started, if any.
-    pub(crate) fn retain_and_start<S: 'static, E: 'static>(
+    /// `retain_and_get`: like [`retain`](Self::retain), and the answer of a lookup, taken in
+    /// the same borrow.
+    pub(crate) fn retain_and_get<S: 'static, E: 'static>(
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
-    ) -> Option<Retained<S, E>> {
-        self.retain_with(options, |key, load| (key, load))
+    ) -> Option<(EntryKey, Lookup<S, E>)> {
+        self.retain_with(
+            options,
+            |key, entry| (key, entry.lookup()),
+            |key, load| (key, Self::answer(load)),
+        )
     }
 
+    /// Retains the entry of `options`, answering with `held` (a live entry) or `started` (a load
+    /// this call started).
     #[inline]
     fn retain_with<S: 'static, E: 'static, T>(
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
-        answer: impl FnOnce(EntryKey, Option<Rc<Load<S, E>>>) -> T,
+        held: impl FnOnce(EntryKey, &Entry<K>) -> T,
+        started: impl FnOnce(EntryKey, Rc<Load<S, E>>) -> T,
     ) -> Option<T> {
         let mut inner = self.inner.borrow_mut();
         let hash = inner.hash(&options.store_id);
-        let held = inner.with_live::<S, E, _>(hash, &options.store_id, |key, entry, idle| {
+        let answer = inner.with_live::<S, E, _>(hash, &options.store_id, |key, entry, idle| {
             entry.retains += 1;
             entry.deadline = NEVER;
             idle.forget(&mut entry.idle_seq);
             self.apply_cache_time_policy(entry, options);
-            key
+            held(key, entry)
         });
-        Some(match held {
-            Some(key) => answer(key, None),
+        match answer {
+            Some(answer) => Some(answer),
             // A disposed registry has no entries: it is checked on a miss only.
-            None if inner.disposed => return None,
+            None if inner.disposed => None,
             None => {
                 let (key, load) = self.insert(inner, hash, options, Hold::Retain);
-                answer(key, Some(load))
+                Some(started(key, load))
             }
-        })
-    }
-
-    /// The answer for a retained entry (after [`retain`](Self::retain)).
-    pub(crate) fn lookup_held<S: 'static, E: 'static>(
-        &self,
-        key: EntryKey,
-        started: Option<Rc<Load<S, E>>>,
-    ) -> Lookup<S, E> {
-        if let Some(load) = started {
-            return Self::answer((key, load));
-        }
-        let inner = self.inner.borrow();
-        match inner.entries.get(key).map(|entry| &entry.stage) {
-            Some(Stage::Ready(store)) => Lookup::Ready(Ok(store_of::<S>(store))),
-            Some(Stage::Failed(error)) => Lookup::Ready(Err(failure_of::<E>(error))),
-            Some(Stage::Loading(load)) => Lookup::Pending(LoadFuture::waiting(load_of(load))),
-            Some(Stage::Disposing(_)) | None => Lookup::Ready(Err(RegistryError::Cancelled)),
         }
     }
 
     /// What a caller of a load just started gets: a loader that finished on its first poll
     /// answers at once (even if, at cache time zero, its entry already ended).
-    fn answer<S, E>((_, load): (EntryKey, Rc<Load<S, E>>)) -> Lookup<S, E> {
+    fn answer<S, E>(load: Rc<Load<S, E>>) -> Lookup<S, E> {
         match load.outcome() {
             Some(outcome) => Lookup::Ready(outcome),
             None => Lookup::Pending(LoadFuture::waiting(load)),
