@@ -2,10 +2,9 @@
 //! boots (or waits for its previous session to close), the error with a retry, or its todos.
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use leptos::prelude::*;
-use registry_core::EntryState;
+use registry_core::{EntryState, RegistryEventKind};
 use registry_leptos::{use_store, use_store_registry};
 use send_wrapper::SendWrapper;
 
@@ -63,22 +62,28 @@ pub fn WorkspaceView(
 #[component]
 fn Opening(id: Signal<String>) -> impl IntoView {
     let registry = use_store_registry();
-    let waiting = RwSignal::new(false);
-    let check = move || {
-        let id = id.get_untracked();
-        let disposing = registry
+    let id_now = id.get_untracked();
+    let waiting = RwSignal::new(
+        registry
             .snapshot()
             .iter()
-            .any(|entry| entry.store_id == id && entry.state == EntryState::Disposing);
-        if waiting.get_untracked() != disposing {
-            waiting.set(disposing);
+            .any(|entry| entry.store_id == id_now && entry.state == EntryState::Disposing),
+    );
+    // While the card is on screen, the registry's events say when the old entry starts and
+    // stops disposing (the new load starts only after it did).
+    let subscription = registry.subscribe(move |event| {
+        if event.store_id != id.get_untracked() {
+            return;
         }
-    };
-    check();
-    // While the card is on screen only.
-    if let Ok(interval) = set_interval_with_handle(check, Duration::from_millis(100)) {
-        Owner::on_cleanup(move || interval.clear());
-    }
+        match event.kind {
+            RegistryEventKind::Disposing => waiting.set(true),
+            RegistryEventKind::Disposed => waiting.set(false),
+            _ => {}
+        }
+    });
+    // Leptos cleanups must be `Send`; the browser has one thread.
+    let subscription = SendWrapper::new(subscription);
+    Owner::on_cleanup(move || drop(subscription.take()));
     view! {
         <div class="opening" data-testid="store-fallback" data-waiting=move || waiting.get().to_string()>
             <div class="spinner" aria-hidden="true"></div>
