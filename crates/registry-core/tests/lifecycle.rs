@@ -769,3 +769,35 @@ fn a_dropped_subscription_receives_nothing() {
     let _ = ready_store(registry.get_or_load(&TestLoader::new(&rt).options("a")));
     assert!(seen.borrow().is_empty());
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_listener_may_load_other_stores_from_inside_an_event() {
+    use registry_core::RegistryEventKind::{LoadStarted, Loaded};
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let loader = TestLoader::new(&rt);
+    let seen = Seen::default();
+    let (log, handle, follower) = (Rc::clone(&seen), registry.downgrade(), loader.clone());
+    let _subscription = registry.subscribe(move |event| {
+        log.borrow_mut().push((event.store_id.clone(), event.kind));
+        // Loading "a" makes the listener load its companion, re-entrantly.
+        if event.store_id == "a"
+            && event.kind == Loaded
+            && let Some(registry) = handle.upgrade()
+        {
+            let _ = ready_store(registry.get_or_load(&follower.options("a-companion")));
+        }
+    });
+    let _ = ready_store(registry.get_or_load(&loader.options("a")));
+    assert_eq!(
+        *seen.borrow(),
+        [
+            ("a".into(), LoadStarted),
+            ("a".into(), Loaded),
+            ("a-companion".into(), LoadStarted),
+            ("a-companion".into(), Loaded),
+        ]
+    );
+    assert_eq!(loader.loads(), 2);
+}

@@ -126,6 +126,9 @@ fn format_cache_time(cache_time: CacheTime) -> String {
 /// `[data-testid=counter]` with `data-store-id`, `data-store-type`, `data-loads` and
 /// `data-disposals`; each log line a `[data-testid=event]` with `data-kind`.
 ///
+/// It shows the registry of `String` ids ([`use_store_registry`](crate::use_store_registry));
+/// without one in context it panics like that function, saying what to provide.
+///
 /// On the server it renders its frame with no entries (the server's registry is not in
 /// context; see the crate docs).
 ///
