@@ -65,6 +65,35 @@ impl<K, S, E> StoreOptions<K, S, E> {
         self
     }
 
+    /// The same options (id and cache time) with another loader: for a store that can be
+    /// built another way than its usual load, such as from a snapshot the server rendered.
+    ///
+    /// The entry these options name does not change: it is named by the id and the store and
+    /// error types, never by the loader.
+    ///
+    /// ```
+    /// use registry_core::{LoadContext, StoreOptions};
+    ///
+    /// let fetch = StoreOptions::new("doc-1".to_string(), |_: LoadContext<String>| async {
+    ///     Ok::<_, std::io::Error>(vec!["from the network".to_string()])
+    /// });
+    /// let from_snapshot = fetch.with_loader(|_: LoadContext<String>| async {
+    ///     Ok(vec!["from the snapshot".to_string()])
+    /// });
+    /// assert_eq!(from_snapshot.store_id(), "doc-1");
+    /// ```
+    #[must_use]
+    pub fn with_loader<F, Fut>(self, loader: F) -> Self
+    where
+        F: Fn(LoadContext<K>) -> Fut + 'static,
+        Fut: Future<Output = Result<S, E>> + 'static,
+    {
+        Self {
+            loader: Rc::new(move |ctx| Box::pin(loader(ctx))),
+            ..self
+        }
+    }
+
     /// The id of the store these options load.
     pub fn store_id(&self) -> &K {
         &self.store_id

@@ -70,11 +70,14 @@ pub(crate) struct Driver<K, S, E> {
     /// The registry context's: notified when any component retries a failure.
     retried: ArcTrigger,
     state: RefCell<State<K, S, E>>,
+    /// Whether the first store may show at once while the page hydrates: it was booted from
+    /// the server's snapshot, so the server rendered it rather than the fallback.
+    hydrated: std::cell::Cell<bool>,
 }
 
 /// Whether the page is hydrating: the server rendered the Suspense fallback, so the first
 /// render must suspend too, even for a store that is already loaded.
-fn hydrating() -> bool {
+pub(crate) fn hydrating() -> bool {
     Owner::current_shared_context().is_some_and(|context| context.during_hydration())
 }
 
@@ -90,6 +93,7 @@ where
         registry: StoreRegistry<K>,
         retried: ArcTrigger,
         options: impl Fn() -> StoreOptions<K, S, E> + 'static,
+        hydrated: bool,
     ) -> Rc<Self> {
         let driver = Rc::new_cyclic(|this| Self {
             this: Weak::clone(this),
@@ -105,6 +109,7 @@ where
                 effect: None,
                 ended: false,
             }),
+            hydrated: std::cell::Cell::new(hydrated),
         });
         let weak = Rc::downgrade(&driver);
         let effect = RenderEffect::new(move |_: Option<()>| {
@@ -159,9 +164,10 @@ where
             return;
         }
 
+        let hydrated = self.hydrated.take();
         let (guard, lookup) = self.registry.retain_and_get(&options);
         let lookup = match lookup {
-            Lookup::Ready(outcome) if !hydrating() => {
+            Lookup::Ready(outcome) if hydrated || !hydrating() => {
                 self.show(Shown {
                     options,
                     _guard: guard,

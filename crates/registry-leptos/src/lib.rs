@@ -117,16 +117,21 @@
 
 #[cfg(target_arch = "wasm32")]
 mod client;
+mod hydrate;
 #[cfg(feature = "inspector")]
 mod inspector;
 mod provider;
 mod resource;
 #[cfg(not(target_arch = "wasm32"))]
 mod server;
+#[cfg(all(feature = "ssr", not(target_arch = "wasm32")))]
+#[cfg_attr(docsrs, doc(cfg(feature = "ssr")))]
+pub mod ssr;
 
 #[cfg(feature = "inspector")]
 #[cfg_attr(docsrs, doc(cfg(feature = "inspector")))]
 pub use inspector::RegistryInspector;
+pub use hydrate::{HydratableStore, preload_hydrated_store, preload_store, use_hydrated_store};
 pub use provider::{
     provide_store_registry, provide_store_registry_of, use_store_registry, use_store_registry_of,
 };

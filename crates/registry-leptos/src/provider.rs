@@ -18,6 +18,11 @@ pub(crate) struct RegistryContext<K: 'static> {
     /// Notified when a component drops a cached failure to retry it: every other component
     /// that shows that failure follows the new load.
     pub(crate) retried: ArcTrigger,
+    /// On the server: the request whose registry this is, when [`SsrRenderer`] renders it.
+    ///
+    /// [`SsrRenderer`]: crate::ssr::SsrRenderer
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) request: Option<crate::server::RequestKey>,
     _ids: PhantomData<fn() -> K>,
 }
 
@@ -27,14 +32,16 @@ impl<K> Clone for RegistryContext<K> {
             #[cfg(target_arch = "wasm32")]
             registry: self.registry.clone(),
             retried: self.retried.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
+            request: self.request,
             _ids: PhantomData,
         }
     }
 }
 
 impl<K: StoreId> RegistryContext<K> {
-    /// The registry behind this context: the provided one in the browser, a disposed stand-in
-    /// on the server.
+    /// The registry behind this context: the provided one in the browser, the request's on a
+    /// server that renders with stores, a disposed stand-in on any other server.
     pub(crate) fn registry(&self) -> StoreRegistry<K> {
         #[cfg(target_arch = "wasm32")]
         {
@@ -42,7 +49,9 @@ impl<K: StoreId> RegistryContext<K> {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            crate::server::inert_registry()
+            self.request
+                .and_then(|request| crate::server::request_registry(request, |_| {}))
+                .unwrap_or_else(crate::server::inert_registry)
         }
     }
 }
@@ -115,8 +124,23 @@ pub fn provide_store_registry_of<K: StoreId>(registry: StoreRegistry<K>) {
     #[cfg(not(target_arch = "wasm32"))]
     let context = {
         drop(registry);
+        let request = use_context::<crate::server::RequestKey>()
+            .or_else(crate::server::current_request)
+            .filter(|&request| {
+                let owner = leptos::prelude::Owner::current()
+                    .map(|owner| owner.child())
+                    .unwrap_or_default();
+                crate::server::request_registry::<K>(request, move |registry| {
+                    registry.set_load_scope(move |load: &mut dyn FnMut()| owner.with(load));
+                })
+                .is_some()
+            });
+        if let Some(request) = request {
+            provide_context(request);
+        }
         RegistryContext::<K> {
             retried: ArcTrigger::new(),
+            request,
             _ids: PhantomData,
         }
     };

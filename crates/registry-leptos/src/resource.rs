@@ -44,6 +44,9 @@ type Read<S, E> = (Option<Outcome<S, E>>, bool);
 pub struct StoreResource<S: 'static, E: 'static> {
     #[cfg(target_arch = "wasm32")]
     source: StoredValue<Rc<dyn crate::client::Source<S, E>>, LocalStorage>,
+    /// On the server: the request slot that holds the store, when it loads on the server.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) slot: Option<crate::server::SlotKey>,
     _types: PhantomData<fn() -> Outcome<S, E>>,
 }
 
@@ -161,18 +164,14 @@ where
     let context = crate::provider::expect_context::<K>("use_store");
     #[cfg(target_arch = "wasm32")]
     {
-        let driver = crate::client::Driver::start(context.registry(), context.retried, options);
-        StoreResource {
-            source: StoredValue::new_local(driver as Rc<dyn crate::client::Source<S, E>>),
-            _types: PhantomData,
-        }
+        let driver =
+            crate::client::Driver::start(context.registry(), context.retried, options, false);
+        StoreResource::from_source(driver)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
         drop((context, options));
-        StoreResource {
-            _types: PhantomData,
-        }
+        StoreResource::browser_only()
     }
 }
 
@@ -184,12 +183,44 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
             .unwrap_or((None, true))
     }
 
+    /// A resource that never resolves on the server: its Suspense renders the fallback.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn browser_only() -> Self {
+        StoreResource {
+            slot: None,
+            _types: PhantomData,
+        }
+    }
+
+    /// A resource whose store is held by a request slot on the server.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn on_server(slot: crate::server::SlotKey) -> Self {
+        StoreResource {
+            slot: Some(slot),
+            _types: PhantomData,
+        }
+    }
+
+    /// A resource whose store is followed by `source` in the browser.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn from_source(source: Rc<dyn crate::client::Source<S, E>>) -> Self {
+        StoreResource {
+            source: StoredValue::new_local(source),
+            _types: PhantomData,
+        }
+    }
+
     #[cfg(not(target_arch = "wasm32"))]
     fn read(&self, track: bool) -> Read<S, E> {
-        if track {
-            crate::server::notify_browser_only();
+        match self.slot {
+            Some(slot) => crate::server::read_slot(slot, track),
+            None => {
+                if track {
+                    crate::server::notify_browser_only();
+                }
+                (None, true)
+            }
         }
-        (None, true)
     }
 
     /// The store on screen, reactively: `None` until the first store is ready, then
@@ -280,7 +311,7 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            true
+            self.read(false).1
         }
     }
 
@@ -388,8 +419,10 @@ impl<S: 'static, E: 'static> Future for StoreFuture<S, E> {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let _ = &self.resource;
-            crate::server::poll_pending(cx)
+            match self.resource.slot {
+                Some(slot) => crate::server::poll_slot(slot, cx),
+                None => crate::server::poll_pending(cx),
+            }
         }
     }
 }

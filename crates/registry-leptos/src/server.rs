@@ -1,16 +1,32 @@
-//! The server side (every native target): nothing `Rc` is created, kept or polled.
+//! The server side (every native target).
 //!
-//! See the crate docs, "Server-side rendering", for what the server renders.
+//! Outside a request rendered by [`SsrRenderer`](crate::ssr::SsrRenderer) (or without the `ssr`
+//! feature) nothing `Rc` is created, kept or polled: `use_store` tells its `<Suspense>` to render
+//! the fallback, and the registry in context is a disposed stand-in.
+//!
+//! Inside such a request, the render runs on one pinned thread that owns the request's state
+//! in a thread-local map: its registries (one per id type, cache time `Infinite`) and the stores
+//! each `use_store` call holds. Leptos context and futures carry only `Copy + Send` keys into
+//! that map ([`RequestKey`], [`SlotKey`]); an `Rc` never enters them.
 
+use std::any::{Any, TypeId};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 use leptos::prelude::{Owner, use_context};
-use leptos::reactive::computed::suspense::{LocalResourceNotifier, SuspenseContext};
-use registry_core::{RegistryConfig, Runtime, StoreId, StoreRegistry};
+use leptos::reactive::computed::suspense::{LocalResourceNotifier, SuspenseContext, TaskHandle};
+use registry_core::{
+    CacheTime, Lookup, RegistryConfig, RetainGuard, Runtime, StoreId, StoreOptions, StoreRegistry,
+};
+
+use crate::resource::Outcome;
 
 /// Tells the nearest `<Suspense>` that it reads a browser-only value, as a `LocalResource`
 /// does: the Suspense then renders its fallback instead of waiting (which would hang the
@@ -46,7 +62,7 @@ impl Runtime for NoRuntime {
     }
 
     fn sleep(&self, _duration: Duration) -> LocalBoxFuture<'static, ()> {
-        Box::pin(Never)
+        Box::pin(futures::future::pending())
     }
 
     fn now(&self) -> Duration {
@@ -54,20 +70,340 @@ impl Runtime for NoRuntime {
     }
 }
 
-struct Never;
-
-impl Future for Never {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        Poll::Pending
-    }
-}
-
-/// What [`use_store_registry`](crate::use_store_registry) hands out on the server: a disposed
-/// registry, so that `preload` is a no-op and lookups answer `RegistryError::Disposed`.
+/// What [`use_store_registry`](crate::use_store_registry) hands out on the server outside a
+/// request with stores: a disposed registry, so that `preload` is a no-op and lookups answer
+/// `RegistryError::Disposed`.
 pub(crate) fn inert_registry<K: StoreId>() -> StoreRegistry<K> {
     let registry = StoreRegistry::with_runtime(RegistryConfig::default(), NoRuntime);
     registry.dispose();
     registry
+}
+
+/// Names one request's state in the thread-local map of the thread that renders it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RequestKey(u64);
+
+/// Names one `use_store` call's slot in its request's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SlotKey {
+    request: RequestKey,
+    slot: u64,
+}
+
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+pub(crate) static LIVE_REGISTRIES: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static LIVE_ENTRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// One request's stores: its registries by id type, and the slots of its `use_store` calls.
+#[derive(Default)]
+struct RequestState {
+    /// `StoreRegistry<K>` by `TypeId::of::<K>()`, created on first use.
+    registries: Vec<(TypeId, Box<dyn Any>, DisposeFn)>,
+    slots: HashMap<u64, Rc<dyn Any>>,
+    next_slot: u64,
+}
+
+type DisposeFn = fn(&dyn Any) -> LocalBoxFuture<'static, ()>;
+
+thread_local! {
+    static REQUESTS: RefCell<HashMap<RequestKey, RequestState>> = RefCell::new(HashMap::new());
+    /// The request whose render is being polled on this thread.
+    static CURRENT: Cell<Option<RequestKey>> = const { Cell::new(None) };
+}
+
+/// The request being rendered on this thread, if any (set while its render is polled).
+pub(crate) fn current_request() -> Option<RequestKey> {
+    CURRENT.get()
+}
+
+/// Runs `poll` with `key` as the current request of this thread.
+pub(crate) fn with_current<T>(key: RequestKey, poll: impl FnOnce() -> T) -> T {
+    let previous = CURRENT.replace(Some(key));
+    let result = poll();
+    CURRENT.set(previous);
+    result
+}
+
+/// A request's state on the thread that renders it, from [`RequestScope::enter`] until
+/// [`close`](RequestScope::close) (or its drop, when the render is aborted).
+pub(crate) struct RequestScope {
+    key: RequestKey,
+    open: bool,
+}
+
+impl RequestScope {
+    /// Opens a request's state on this thread.
+    pub(crate) fn enter() -> Self {
+        let key = RequestKey(NEXT_REQUEST.fetch_add(1, Ordering::Relaxed));
+        REQUESTS.with_borrow_mut(|requests| requests.insert(key, RequestState::default()));
+        Self { key, open: true }
+    }
+
+    pub(crate) fn key(&self) -> RequestKey {
+        self.key
+    }
+
+    fn take(&mut self) -> Option<RequestState> {
+        if !std::mem::take(&mut self.open) {
+            return None;
+        }
+        REQUESTS.with_borrow_mut(|requests| requests.remove(&self.key))
+    }
+
+    /// Releases every store the request holds and disposes its registries, awaiting their
+    /// async teardown.
+    pub(crate) async fn close(mut self) {
+        if let Some(state) = self.take() {
+            let RequestState {
+                registries, slots, ..
+            } = state;
+            drop(slots);
+            for (_, registry, dispose) in &registries {
+                dispose(registry.as_ref()).await;
+            }
+            drop(registries);
+        }
+    }
+}
+
+impl Drop for RequestScope {
+    fn drop(&mut self) {
+        // An aborted render: dispose at once (async teardown still runs, spawned on this
+        // thread's runtime).
+        if let Some(state) = self.take() {
+            let RequestState {
+                registries, slots, ..
+            } = state;
+            drop(slots);
+            for (_, registry, dispose) in &registries {
+                drop(dispose(registry.as_ref()));
+            }
+        }
+    }
+}
+
+/// A request's registry for `K`: counted while alive, its entries counted through its events.
+struct RequestRegistry<K: StoreId> {
+    registry: StoreRegistry<K>,
+    _entries: registry_core::Subscription,
+}
+
+impl<K: StoreId> RequestRegistry<K> {
+    fn new() -> Self {
+        let registry = StoreRegistry::new(
+            RegistryConfig::default().default_unused_cache_time(CacheTime::Infinite),
+        );
+        LIVE_REGISTRIES.fetch_add(1, Ordering::Relaxed);
+        let entries = registry.subscribe(|event| match event.kind {
+            registry_core::RegistryEventKind::LoadStarted => {
+                LIVE_ENTRIES.fetch_add(1, Ordering::Relaxed);
+            }
+            registry_core::RegistryEventKind::Disposed => {
+                LIVE_ENTRIES.fetch_sub(1, Ordering::Relaxed);
+            }
+            _ => {}
+        });
+        Self {
+            registry,
+            _entries: entries,
+        }
+    }
+
+    /// Disposes the registry (sync callbacks now); the future waits for async teardown.
+    fn dispose(this: &dyn Any) -> LocalBoxFuture<'static, ()> {
+        match this.downcast_ref::<Self>() {
+            Some(this) => {
+                let finished = this.registry.dispose_async();
+                Box::pin(finished)
+            }
+            None => Box::pin(async {}),
+        }
+    }
+}
+
+impl<K: StoreId> Drop for RequestRegistry<K> {
+    fn drop(&mut self) {
+        self.registry.dispose();
+        LIVE_REGISTRIES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The registry for `K` of `request`, created on first use, with `new_registry` run once on
+/// a new one. `None` when `request` is not rendered on this thread.
+pub(crate) fn request_registry<K: StoreId>(
+    request: RequestKey,
+    new_registry: impl FnOnce(&StoreRegistry<K>),
+) -> Option<StoreRegistry<K>> {
+    let (registry, created) = REQUESTS.with_borrow_mut(|requests| {
+        let state = requests.get_mut(&request)?;
+        let id = TypeId::of::<K>();
+        if let Some((_, registry, _)) = state.registries.iter().find(|(t, ..)| *t == id) {
+            let registry = registry.downcast_ref::<RequestRegistry<K>>()?;
+            return Some((registry.registry.clone(), false));
+        }
+        let registry = RequestRegistry::<K>::new();
+        let handle = registry.registry.clone();
+        state.registries.push((
+            id,
+            Box::new(registry),
+            RequestRegistry::<K>::dispose as DisposeFn,
+        ));
+        Some((handle, true))
+    })?;
+    if created {
+        new_registry(&registry);
+    }
+    Some(registry)
+}
+
+/// One `use_store` call's store on the server: the hold, and the outcome once settled.
+struct Slot<S: 'static, E: 'static> {
+    _guard: RetainGuard,
+    outcome: RefCell<Option<Outcome<S, E>>>,
+    waiters: RefCell<Vec<Waker>>,
+    suspense: RefCell<Vec<TaskHandle>>,
+    /// Called once with the outcome when it settles (the hydration snapshot's writer).
+    on_settled: RefCell<Option<Box<dyn FnOnce(&Outcome<S, E>)>>>,
+}
+
+impl<S: 'static, E: 'static> Slot<S, E> {
+    fn settle(&self, outcome: Outcome<S, E>) {
+        if let Some(on_settled) = self.on_settled.borrow_mut().take() {
+            on_settled(&outcome);
+        }
+        *self.outcome.borrow_mut() = Some(outcome);
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        let suspense = std::mem::take(&mut *self.suspense.borrow_mut());
+        waiters.into_iter().for_each(Waker::wake);
+        drop(suspense);
+    }
+}
+
+/// Starts a `use_store` on the server: retains the store in the request's registry, and
+/// settles the slot when its load does. The slot ends on the calling owner's cleanup.
+///
+/// Returns `None` when this thread does not render `request`.
+pub(crate) fn start_slot<K, S, E>(
+    request: RequestKey,
+    registry: &StoreRegistry<K>,
+    options: &StoreOptions<K, S, E>,
+    on_settled: Option<Box<dyn FnOnce(&Outcome<S, E>)>>,
+) -> Option<SlotKey>
+where
+    K: StoreId,
+    S: 'static,
+    E: 'static,
+{
+    let (guard, lookup) = registry.retain_and_get(options);
+    let slot = Rc::new(Slot::<S, E> {
+        _guard: guard,
+        outcome: RefCell::new(None),
+        waiters: RefCell::new(Vec::new()),
+        suspense: RefCell::new(Vec::new()),
+        on_settled: RefCell::new(on_settled),
+    });
+    let key = REQUESTS.with_borrow_mut(|requests| {
+        let state = requests.get_mut(&request)?;
+        state.next_slot += 1;
+        let key = SlotKey {
+            request,
+            slot: state.next_slot,
+        };
+        state
+            .slots
+            .insert(key.slot, Rc::clone(&slot) as Rc<dyn Any>);
+        Some(key)
+    })?;
+    Owner::on_cleanup(move || end_slot(key));
+    match lookup {
+        Lookup::Ready(outcome) => slot.settle(outcome),
+        Lookup::Pending(load) => {
+            let weak = Rc::downgrade(&slot);
+            drop(slot);
+            // This thread renders `request`, so it runs a tokio `LocalRuntime` (a
+            // `LocalPoolHandle` worker): the task stays here.
+            tokio::task::spawn_local(async move {
+                let outcome = load.await;
+                if let Some(slot) = weak.upgrade() {
+                    slot.settle(outcome);
+                }
+            });
+        }
+    }
+    Some(key)
+}
+
+fn end_slot(key: SlotKey) {
+    let slot = REQUESTS.with_borrow_mut(|requests| {
+        requests
+            .get_mut(&key.request)
+            .and_then(|state| state.slots.remove(&key.slot))
+    });
+    drop(slot);
+}
+
+fn with_slot<S: 'static, E: 'static, T>(
+    key: SlotKey,
+    read: impl FnOnce(&Slot<S, E>) -> T,
+) -> Option<T> {
+    let slot = REQUESTS.with_borrow(|requests| {
+        requests
+            .get(&key.request)
+            .and_then(|state| state.slots.get(&key.slot).cloned())
+    })?;
+    let slot = slot.downcast_ref::<Slot<S, E>>()?;
+    Some(read(slot))
+}
+
+/// The store of a slot, if settled. With `track`, while loading, holds the nearest Suspense
+/// until it settles (so that a synchronous read under `<Suspense>` waits for the store).
+pub(crate) fn read_slot<S: 'static, E: 'static>(
+    key: SlotKey,
+    track: bool,
+) -> (Option<Outcome<S, E>>, bool) {
+    with_slot(key, |slot: &Slot<S, E>| {
+        let outcome = slot.outcome.borrow().clone();
+        if track
+            && outcome.is_none()
+            && let Some(suspense) = use_context::<SuspenseContext>()
+        {
+            slot.suspense.borrow_mut().push(suspense.task_id());
+        }
+        let loading = outcome.is_none();
+        (outcome, loading)
+    })
+    .unwrap_or((None, true))
+}
+
+/// Polls a slot for its settled store.
+pub(crate) fn poll_slot<S: 'static, E: 'static>(
+    key: SlotKey,
+    cx: &mut Context<'_>,
+) -> Poll<Outcome<S, E>> {
+    with_slot(key, |slot: &Slot<S, E>| match &*slot.outcome.borrow() {
+        Some(outcome) => Poll::Ready(outcome.clone()),
+        None => {
+            let mut waiters = slot.waiters.borrow_mut();
+            if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                waiters.push(cx.waker().clone());
+            }
+            Poll::Pending
+        }
+    })
+    .unwrap_or(Poll::Pending)
+}
+
+/// A future that makes `key` the current request of its thread while it is polled.
+pub(crate) struct InRequest<F> {
+    pub(crate) key: RequestKey,
+    pub(crate) inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for InRequest<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let key = self.key;
+        with_current(key, || self.inner.as_mut().poll(cx))
+    }
 }

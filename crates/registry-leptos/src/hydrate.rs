@@ -1,0 +1,313 @@
+//! Stores carried from the server to the browser: [`HydratableStore`], [`use_hydrated_store`],
+//! and the route loaders [`preload_store`] and [`preload_hydrated_store`].
+
+use registry_core::{LoadContext, StoreId, StoreOptions};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::StoreResource;
+
+/// A store that the server can render and hand to the browser: on the server it is
+/// *dehydrated* into a serializable snapshot that goes into the page, and in the browser it is
+/// *hydrated* from that snapshot instead of being loaded again.
+///
+/// Implement it for stores whose visible data fits in a snapshot (the todos of a workspace, a
+/// document's text), and read them with [`use_hydrated_store`]. Stores that do not implement
+/// it are read with [`use_store`](crate::use_store) and stay in the browser.
+///
+/// ```
+/// use registry_core::LoadContext;
+/// use registry_leptos::HydratableStore;
+///
+/// struct Todos { items: Vec<String> }
+///
+/// impl HydratableStore for Todos {
+///     type Snapshot = Vec<String>;
+///
+///     fn dehydrate(&self) -> Vec<String> {
+///         self.items.clone()
+///     }
+///
+///     fn hydrate(items: Vec<String>, ctx: &LoadContext<String>) -> Self {
+///         // Whatever the loader would set up in the browser (a socket, a subscription) starts
+///         // here, and its teardown is registered as usual.
+///         ctx.on_dispose(|| { /* close the socket */ });
+///         Todos { items }
+///     }
+/// }
+/// ```
+pub trait HydratableStore<K: StoreId = String>: Sized + 'static {
+    /// What the server writes into the page for the browser: the store's visible data.
+    ///
+    /// It is serialized as JSON inside a `<script>` of the page; Leptos escapes it so that no
+    /// value (`</script>`, `<!--`, quotes) can end the script.
+    type Snapshot: Serialize + DeserializeOwned + Clone + 'static;
+
+    /// The snapshot of this store, taken on the server once its load has finished.
+    fn dehydrate(&self) -> Self::Snapshot;
+
+    /// The store, built in the browser from the server's snapshot instead of running the
+    /// options' loader. Called synchronously while the page hydrates, as a loader would be,
+    /// with the entry's [`LoadContext`]: teardown registered through it runs when the browser's
+    /// registry disposes the store.
+    fn hydrate(snapshot: Self::Snapshot, ctx: &LoadContext<K>) -> Self;
+}
+
+/// [`use_store`](crate::use_store) for a store that the server renders: the store loads on the
+/// server (in the request's registry) and its data is rendered into the HTML, and the browser
+/// starts from the server's snapshot with no second load.
+///
+/// - **On the server**, inside a render of [`SsrRenderer`](crate::ssr::SsrRenderer): the store
+///   loads in the request's registry (shared with every other use of the same id in that
+///   request, and with route loaders), `<Suspense>` waits for it, and its children render the
+///   store. Its [`dehydrate`](HydratableStore::dehydrate)d snapshot is written into the page.
+///   Outside such a render it behaves as `use_store`: the Suspense renders its fallback.
+/// - **In the browser, while the page hydrates**: the store is built with
+///   [`hydrate`](HydratableStore::hydrate) from the snapshot (the options' loader does not
+///   run), the entry is ready at once, and the children hydrate the server's HTML. From then
+///   on the browser's registry owns it: its cache time, its teardown.
+/// - **In the browser after hydration** (client navigation, a later switch of the options):
+///   exactly `use_store`.
+///
+/// When the server had no snapshot to give (its load failed, or it rendered the fallback), the
+/// browser loads the store as `use_store` does.
+///
+/// Call it in the same order on both sides, as Leptos resources are: the snapshot is matched
+/// to its call by position.
+///
+/// ```
+/// use leptos::prelude::*;
+/// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+/// use registry_leptos::{provide_store_registry, use_hydrated_store, HydratableStore};
+///
+/// struct Todos { items: Vec<String> }
+///
+/// impl HydratableStore for Todos {
+///     type Snapshot = Vec<String>;
+///     fn dehydrate(&self) -> Vec<String> { self.items.clone() }
+///     fn hydrate(items: Vec<String>, _ctx: &LoadContext<String>) -> Self { Todos { items } }
+/// }
+///
+/// fn todos(id: String) -> StoreOptions<String, Todos, std::io::Error> {
+///     StoreOptions::new(id, |_ctx: LoadContext<String>| async { Ok(Todos { items: vec![] }) })
+/// }
+///
+/// #[component]
+/// fn TodoList(id: String) -> impl IntoView {
+///     let store = use_hydrated_store(move || todos(id.clone()));
+///     view! {
+///         <Suspense fallback=|| "Loading…">
+///             {move || store.get().map(|todos| todos.map(|todos| view! {
+///                 <ul>{todos.items.iter().map(|item| view! { <li>{item.clone()}</li> }).collect_view()}</ul>
+///             }))}
+///         </Suspense>
+///     }
+/// }
+/// # let owner = Owner::new();
+/// # owner.set();
+/// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+/// # let _ = view! { <TodoList id="ws-1".to_string()/> };
+/// ```
+#[track_caller]
+pub fn use_hydrated_store<K, S, E>(
+    options: impl Fn() -> StoreOptions<K, S, E> + 'static,
+) -> StoreResource<S, E>
+where
+    K: StoreId,
+    S: HydratableStore<K>,
+    E: 'static,
+{
+    let context = crate::provider::expect_context::<K>("use_hydrated_store");
+    let shared = leptos::prelude::Owner::current_shared_context();
+    // Taken on both sides, in the same order, so that the browser finds the server's data.
+    let data_id = shared.as_ref().map(|shared| shared.next_id());
+
+    #[cfg(target_arch = "wasm32")]
+    {
+        use std::cell::RefCell;
+
+        let snapshot = match (&shared, &data_id) {
+            (Some(shared), Some(id)) if shared.during_hydration() => shared
+                .read_data(id)
+                .and_then(|json| decode_snapshot::<S::Snapshot>(&json)),
+            _ => None,
+        };
+        let hydrated = snapshot.is_some();
+        let snapshot = RefCell::new(snapshot);
+        let options = move || {
+            let options = options();
+            match snapshot.borrow_mut().take() {
+                Some(snapshot) => options.with_loader(move |ctx: LoadContext<K>| {
+                    let store = S::hydrate(snapshot.clone(), &ctx);
+                    std::future::ready(Ok(store))
+                }),
+                None => options,
+            }
+        };
+        let driver =
+            crate::client::Driver::start(context.registry(), context.retried, options, hydrated);
+        StoreResource::from_source(driver)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let Some(request) = context.request else {
+            return StoreResource::browser_only();
+        };
+        let registry = context.registry();
+        let options = leptos::prelude::untrack(options);
+        let on_settled = match (shared, data_id) {
+            (Some(shared), Some(id)) => {
+                let (sender, receiver) = futures::channel::oneshot::channel::<String>();
+                shared.write_async(
+                    id,
+                    Box::pin(async move {
+                        // A render that ended before the store settled: no snapshot.
+                        receiver.await.unwrap_or_else(|_| "null".to_string())
+                    }),
+                );
+                let write = move |outcome: &crate::resource::Outcome<S, E>| {
+                    drop(sender.send(encode_snapshot(outcome)));
+                };
+                Some(Box::new(write) as Box<dyn FnOnce(&crate::resource::Outcome<S, E>)>)
+            }
+            _ => None,
+        };
+        match crate::server::start_slot(request, &registry, &options, on_settled) {
+            Some(slot) => StoreResource::on_server(slot),
+            None => StoreResource::browser_only(),
+        }
+    }
+}
+
+/// The JSON the server writes for a store: its snapshot, or `null` when its load failed.
+#[cfg(not(target_arch = "wasm32"))]
+fn encode_snapshot<K: StoreId, S: HydratableStore<K>, E>(
+    outcome: &crate::resource::Outcome<S, E>,
+) -> String {
+    let snapshot = outcome.as_ref().ok().map(|store| store.dehydrate());
+    serde_json::to_string(&snapshot).unwrap_or_else(|error| {
+        leptos::logging::warn!(
+            "use_hydrated_store: the snapshot of a {} could not be serialized ({error}); the \
+             browser will load the store itself",
+            std::any::type_name::<S>()
+        );
+        "null".to_string()
+    })
+}
+
+/// The snapshot in the server's JSON, if any.
+#[cfg(target_arch = "wasm32")]
+fn decode_snapshot<T: DeserializeOwned>(json: &str) -> Option<T> {
+    serde_json::from_str::<Option<T>>(json)
+        .unwrap_or_else(|error| {
+            leptos::logging::warn!(
+                "use_hydrated_store: the server's snapshot could not be read ({error}); loading \
+                 the store in the browser"
+            );
+            None
+        })
+}
+
+/// A route loader for a store that stays in the browser: starts loading the store `options`
+/// name, so that it is loading (or loaded) before the component that uses it mounts.
+///
+/// Call it in route components (the component of a `<Route>` or `<ParentRoute>`), on every
+/// navigation: reading the route's params in a closure, or directly in the component body.
+/// It does nothing on the server (the store is read with [`use_store`](crate::use_store) and
+/// the server renders the fallback) and while the page hydrates (the components mount in the
+/// same tick).
+///
+/// ```
+/// use leptos::prelude::*;
+/// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+/// use registry_leptos::{preload_store, provide_store_registry};
+///
+/// fn chat(id: String) -> StoreOptions<String, Vec<String>, std::io::Error> {
+///     StoreOptions::new(id, |_ctx: LoadContext<String>| async { Ok(vec![]) })
+/// }
+///
+/// #[component]
+/// fn ChatRoute() -> impl IntoView {
+///     // With leptos_router: `let id = use_params_map().read().get("id")`.
+///     preload_store(&chat("general".to_string()));
+///     view! { <p>"chat"</p> }
+/// }
+/// # let owner = Owner::new();
+/// # owner.set();
+/// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+/// # let _ = view! { <ChatRoute/> };
+/// ```
+#[track_caller]
+pub fn preload_store<K, S, E>(options: &StoreOptions<K, S, E>)
+where
+    K: StoreId,
+    S: 'static,
+    E: 'static,
+{
+    let context = crate::provider::expect_context::<K>("preload_store");
+    #[cfg(target_arch = "wasm32")]
+    if !crate::client::hydrating() {
+        drop(context.registry().preload(options));
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    drop((context, options));
+}
+
+/// A route loader for a store that the server renders ([`use_hydrated_store`]): starts loading
+/// it so that the stores of one page load at the same time, not one after the other as nested
+/// `<Suspense>` boundaries would reach them.
+///
+/// - On the server, inside a render of [`SsrRenderer`](crate::ssr::SsrRenderer), it loads the
+///   store in the request's registry; the components that use it later join that load.
+/// - In the browser it does nothing while the page hydrates (the store comes from the server's
+///   snapshot, and loading it here would load it twice), and preloads on every later
+///   navigation.
+///
+/// ```
+/// use leptos::prelude::*;
+/// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+/// use registry_leptos::{preload_hydrated_store, provide_store_registry, HydratableStore};
+///
+/// #[derive(Clone)]
+/// struct Profile { name: String }
+///
+/// impl HydratableStore for Profile {
+///     type Snapshot = String;
+///     fn dehydrate(&self) -> String { self.name.clone() }
+///     fn hydrate(name: String, _ctx: &LoadContext<String>) -> Self { Profile { name } }
+/// }
+///
+/// fn profile(id: String) -> StoreOptions<String, Profile, std::io::Error> {
+///     StoreOptions::new(id, |ctx: LoadContext<String>| async move {
+///         Ok(Profile { name: ctx.store_id().clone() })
+///     })
+/// }
+///
+/// #[component]
+/// fn ProfileRoute() -> impl IntoView {
+///     preload_hydrated_store(&profile("ada".to_string()));
+///     view! { <p>"profile"</p> }
+/// }
+/// # let owner = Owner::new();
+/// # owner.set();
+/// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+/// # let _ = view! { <ProfileRoute/> };
+/// ```
+#[track_caller]
+pub fn preload_hydrated_store<K, S, E>(options: &StoreOptions<K, S, E>)
+where
+    K: StoreId,
+    S: HydratableStore<K>,
+    E: 'static,
+{
+    let context = crate::provider::expect_context::<K>("preload_hydrated_store");
+    #[cfg(target_arch = "wasm32")]
+    if !crate::client::hydrating() {
+        drop(context.registry().preload(options));
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    if context.request.is_some() {
+        drop(context.registry().preload(options));
+    }
+}
