@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the workspaces demo and runs the real-browser tests against it (Debian's Chromium,
+# Builds the workspaces demo and the server-rendered example, and runs the real-browser tests
+# against them (Debian's Chromium,
 # driven by playwright-core under `node --test`). Needs trunk, wasm-bindgen-cli and chromium
 # (scripts/setup.sh installs them) and Node.js 20 or later with npm.
 set -euo pipefail
@@ -22,6 +23,9 @@ log "e2e: npm ci"
 
 log "e2e: trunk build (the demo, into $DEMO_DIST)"
 trunk build --dist "$DEMO_DIST"
+
+log "e2e: the server-rendered example (release builds of its server and its wasm)"
+SSR_SKIP_SETUP=1 SSR_BUILD_ONLY=1 bash scripts/ssr.sh
 
 log "e2e: node --test (headless Chromium)"
 (cd e2e && node --test --test-concurrency=1 --test-reporter=spec tests/*.test.mjs)

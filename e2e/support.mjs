@@ -147,3 +147,51 @@ export async function watchForFallback(page, selector = '[data-testid=store-fall
 export function fallbackFlashes(page) {
   return page.evaluate(() => window.__fallbacks);
 }
+
+/**
+ * Starts the server-rendered example (built by `SSR_BUILD_ONLY=1 bash scripts/ssr.sh`) on a
+ * free loopback port. Returns { url, close }.
+ */
+export async function startSsrServer({ storeDelayMs = 150 } = {}) {
+  const { spawn } = await import('node:child_process');
+  const { createServer: createNetServer } = await import('node:net');
+  const binary = resolve(process.env.SSR_BINARY ?? join(here, '..', 'target', 'release', 'ssr-example'));
+  await stat(binary).catch(() => {
+    throw new Error(`no server at ${binary}: run SSR_BUILD_ONLY=1 bash scripts/ssr.sh`);
+  });
+  const port = await new Promise((ok, fail) => {
+    const probe = createNetServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+  const child = spawn(binary, [], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      STORE_DELAY_MS: String(storeDelayMs),
+      SITE_ROOT: resolve(process.env.SITE_ROOT ?? join(here, '..', 'target', 'ssr-site')),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('the ssr example did not start')), PATIENCE_MS);
+    child.once('exit', (code) => fail(new Error(`the ssr example exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      if (String(chunk).includes('serving on')) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((ok) => {
+        child.once('exit', ok);
+        child.kill('SIGINT');
+      }),
+  };
+}

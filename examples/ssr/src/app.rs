@@ -34,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <title>"Stores rendered on the server"</title>
+                <link rel="icon" href="data:,"/>
                 <style>{STYLE}</style>
                 <HydrationScripts options/>
             </head>

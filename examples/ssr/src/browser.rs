@@ -1,5 +1,5 @@
 //! The browser's side of the stores: fetching from the server's API, and counters that the
-//! end-to-end tests read (`window.__stores`).
+//! end-to-end tests read (`window.__stores`, by store and event: `todos:loads`).
 
 use registry_core::LoadContext;
 use wasm_bindgen::{JsCast, JsValue};
@@ -29,13 +29,14 @@ fn count(counter: &str) {
     let _ = js_sys::Reflect::set(&counters, &field, &JsValue::from_f64(value + 1.0));
 }
 
-/// Counts a store's start (`loads` or `hydrations`), and its teardown (`teardowns`).
-pub(crate) fn started(ctx: &LoadContext<String>, start: Start) {
-    count(match start {
-        Start::Loaded => "loads",
-        Start::Hydrated => "hydrations",
+/// Counts a store's start (`window.__stores["todos:loads"]` or `["todos:hydrations"]`, for a
+/// `todos` store), and its teardown (`["todos:teardowns"]`).
+pub(crate) fn started(ctx: &LoadContext<String>, store: &'static str, start: Start) {
+    count(&match start {
+        Start::Loaded => format!("{store}:loads"),
+        Start::Hydrated => format!("{store}:hydrations"),
     });
-    ctx.on_dispose(|| count("teardowns"));
+    ctx.on_dispose(move || count(&format!("{store}:teardowns")));
 }
 
 /// GETs `url` and reads its JSON body.

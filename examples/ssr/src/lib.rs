@@ -31,4 +31,11 @@ mod browser;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // For the end-to-end tests: the page is interactive from here on.
+    if let Some(root) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element())
+    {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }

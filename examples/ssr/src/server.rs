@@ -147,7 +147,7 @@ async fn api_members(
 
 /// Counts a store's load on the server, and its teardown when the request's registry disposes
 /// it.
-pub(crate) fn started(ctx: &LoadContext<String>, _start: Start) {
+pub(crate) fn started(ctx: &LoadContext<String>, _store: &'static str, _start: Start) {
     if let Some(context) = use_context::<ServerContext>() {
         context.stats.loads.fetch_add(1, Ordering::Relaxed);
         ctx.on_dispose(move || {

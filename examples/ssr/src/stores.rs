@@ -34,7 +34,7 @@ impl HydratableStore for Todos {
     }
 
     fn hydrate(items: Vec<Todo>, ctx: &LoadContext<String>) -> Self {
-        started(ctx, Start::Hydrated);
+        started(ctx, "todos", Start::Hydrated);
         Todos { items }
     }
 }
@@ -53,7 +53,7 @@ impl HydratableStore for Members {
     }
 
     fn hydrate(members: Vec<Member>, ctx: &LoadContext<String>) -> Self {
-        started(ctx, Start::Hydrated);
+        started(ctx, "members", Start::Hydrated);
         Members { members }
     }
 }
@@ -96,7 +96,7 @@ pub fn clock(workspace: String) -> StoreOptions<String, Clock, LoadError> {
     StoreOptions::new(workspace, |ctx: LoadContext<String>| {
         #[cfg(target_arch = "wasm32")]
         let clock = {
-            started(&ctx, Start::Loaded);
+            started(&ctx, "clock", Start::Loaded);
             let seconds = ArcRwSignal::new(0_u32);
             let tick = seconds.clone();
             let timer = gloo_timers::callback::Interval::new(1_000, move || {
@@ -127,12 +127,12 @@ pub(crate) enum Start {
     Hydrated,
 }
 
-/// Counts a store's start, and its teardown when it is disposed.
-fn started(ctx: &LoadContext<String>, start: Start) {
+/// Counts the start of a `store` (its type's name), and its teardown when it is disposed.
+fn started(ctx: &LoadContext<String>, store: &'static str, start: Start) {
     #[cfg(target_arch = "wasm32")]
-    crate::browser::started(ctx, start);
+    crate::browser::started(ctx, store, start);
     #[cfg(not(target_arch = "wasm32"))]
-    crate::server::started(ctx, start);
+    crate::server::started(ctx, store, start);
 }
 
 /// Loads `what` of the context's workspace: from the database on the server (after the
@@ -145,7 +145,7 @@ fn load<T>(
 where
     T: serde::de::DeserializeOwned + Send + 'static,
 {
-    started(ctx, Start::Loaded);
+    started(ctx, what, Start::Loaded);
     #[cfg(target_arch = "wasm32")]
     {
         let _ = read;

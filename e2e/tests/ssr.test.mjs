@@ -1,0 +1,164 @@
+// The server-rendered example (examples/ssr) in a real browser: the server's HTML holds the
+// stores' data before any wasm runs, hydration boots the stores from the server's snapshots
+// with no load in the browser, client navigation loads through the browser's registry
+// (preloaded by the route), and nothing is logged as an error or a hydration warning. Build
+// the example first: `bash e2e/run.sh` does everything (SSR_BUILD_ONLY=1 bash scripts/ssr.sh).
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, PATIENCE_MS, startSsrServer, waitForText } from '../support.mjs';
+
+let server;
+let browser;
+let opened;
+
+before(async () => {
+  server = await startSsrServer({ storeDelayMs: 150 });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+afterEach(async () => {
+  if (!opened) return;
+  const { problems, close } = opened;
+  opened = undefined;
+  await close();
+  assert.deepEqual(problems, [], 'the page logged errors or warnings');
+});
+
+/** Opens `path` in a fresh context; with `javaScript: false`, no script (and no wasm) runs. */
+async function open(path, { javaScript = true } = {}) {
+  const context = await browser.newContext({
+    javaScriptEnabled: javaScript,
+    viewport: { width: 1200, height: 800 },
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      problems.push(`console.${message.type()}: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  const apiCalls = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/api/')) apiCalls.push({ path: url.pathname, at: Date.now() });
+  });
+  await page.goto(server.url + path);
+  opened = { page, problems, close: () => context.close() };
+  return { page, apiCalls };
+}
+
+/** The texts of the elements matching `selector`. */
+const texts = (page, selector) =>
+  page.$$eval(selector, (nodes) => nodes.map((node) => node.textContent.trim()));
+
+/** `window.__stores`, the example's counters in the browser (by store and event). */
+const counters = (page) => page.evaluate(() => ({ ...(window.__stores ?? {}) }));
+
+/** Waits until the page has hydrated (the example marks `<html data-hydrated>`). */
+async function hydrated(page) {
+  await page.waitForSelector('html[data-hydrated=true]', { timeout: PATIENCE_MS });
+}
+
+test('without JavaScript the server HTML shows both stores and the browser-only fallback', async () => {
+  const { page } = await open('/ws/acme', { javaScript: false });
+  assert.deepEqual(await texts(page, '[data-testid=todos] li'), [
+    'Plan the week of acme',
+    'Review the backlog of acme',
+  ]);
+  assert.deepEqual(await texts(page, '[data-testid=members] li'), [
+    'Ada (acme)',
+    'Grace (acme)',
+    'Linus (acme)',
+  ]);
+  // The clock does not opt in to hydration: the server rendered its fallback.
+  assert.equal(await page.textContent('[data-testid=clock]'), 'Open in this tab: …');
+  assert.equal(await page.$('.loading'), null, 'no store fallback in the server HTML');
+});
+
+test('hydration boots the stores from the snapshots: zero loads in the browser', async () => {
+  const { page, apiCalls } = await open('/ws/acme');
+  await hydrated(page);
+  // The browser-only clock store loads after hydration and ticks.
+  await waitForText(page, '[data-testid=clock]', /^Open in this tab: \d+ s$/);
+  const seen = await counters(page);
+  assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
+  assert.equal(seen['members:hydrations'], 1, JSON.stringify(seen));
+  assert.equal(seen['todos:loads'], undefined, JSON.stringify(seen));
+  assert.equal(seen['members:loads'], undefined, JSON.stringify(seen));
+  // The store that stays in the browser loaded there, once.
+  assert.equal(seen['clock:loads'], 1, JSON.stringify(seen));
+  assert.deepEqual(apiCalls, [], 'the browser fetched store data');
+  // The server's nodes were kept: the same text, no fallback.
+  assert.deepEqual(await texts(page, '[data-testid=todos] li'), [
+    'Plan the week of acme',
+    'Review the backlog of acme',
+  ]);
+  assert.equal(await page.$('.loading'), null);
+});
+
+test('client navigation loads through the browser registry, preloaded by the route', async () => {
+  const { page, apiCalls } = await open('/');
+  await hydrated(page);
+  await page.click('text=Community garden');
+  await waitForText(page, '[data-testid=workspace]', 'garden');
+  await waitForText(page, '[data-testid=todos] li:first-child', 'Plan the week of garden');
+  await waitForText(page, '[data-testid=member-count]', '3 members');
+  const seen = await counters(page);
+  assert.equal(seen['todos:loads'], 1, JSON.stringify(seen));
+  assert.equal(seen['members:loads'], 1, JSON.stringify(seen));
+  assert.equal(seen['todos:hydrations'], undefined, JSON.stringify(seen));
+  // A client-side navigation, not a page load: the store data came from the API.
+  const paths = apiCalls.map((call) => call.path).sort();
+  assert.deepEqual(paths, ['/api/members/garden', '/api/todos/garden']);
+  // Preloaded by the route: both requests started together, not one after the other (each
+  // takes 150 ms on the server).
+  const [first, second] = apiCalls.map((call) => call.at);
+  assert.ok(Math.abs(first - second) < 100, `requests started ${Math.abs(first - second)} ms apart`);
+  // The members page of the same workspace uses the members store already loaded.
+  await page.click('text=Members');
+  await waitForText(page, '[data-testid=roles] li:first-child', 'Ada (garden): owner');
+  assert.equal((await counters(page))['members:loads'], 1, 'the members store was loaded again');
+});
+
+test('markup in store data stays text, in the server HTML and after hydration', async () => {
+  const expected = [
+    'Plan the week of tricky',
+    'Review the backlog of tricky',
+    'Close the </script><script>window.__broken = true</script> tag',
+    'Keep <!-- this --> visible',
+    `Quote "double" and 'single' & ampersand`,
+  ];
+  {
+    const { page } = await open('/ws/tricky', { javaScript: false });
+    assert.deepEqual(await texts(page, '[data-testid=todos] li'), expected);
+    await opened.close();
+    opened = undefined;
+  }
+  const { page } = await open('/ws/tricky');
+  await hydrated(page);
+  assert.deepEqual(await texts(page, '[data-testid=todos] li'), expected);
+  assert.equal(await page.evaluate(() => window.__broken), undefined, 'a script in the data ran');
+  const seen = await counters(page);
+  assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
+  assert.equal(seen['todos:loads'], undefined, JSON.stringify(seen));
+});
+
+for (const mode of ['async', 'out-of-order', 'partially-blocked']) {
+  test(`SsrMode ${mode}: the data is in the page and hydrates with no load`, async () => {
+    const { page } = await open(`/${mode}/ws/acme`);
+    await hydrated(page);
+    assert.deepEqual(await texts(page, '[data-testid=todos] li'), [
+      'Plan the week of acme',
+      'Review the backlog of acme',
+    ]);
+    const seen = await counters(page);
+    assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
+    assert.equal(seen['todos:loads'], undefined, JSON.stringify(seen));
+  });
+}
