@@ -129,6 +129,35 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The same app rendered by `leptos_axum`'s own handlers on the multi-threaded runtime,
+    /// without [`SsrRenderer`]: there is no request registry, so every store renders its
+    /// fallback on the server and loads in the browser. For tests.
+    pub fn router_without_stores(&self) -> Router {
+        let options = LeptosOptions::builder()
+            .output_name("ssr_example")
+            .site_root(self.config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .build();
+        let routes = generate_route_list(App);
+        let context = ServerContext {
+            delay: self.config.store_delay,
+            stats: Arc::clone(&self.stats),
+        };
+        Router::new()
+            .leptos_routes_with_context(
+                &options,
+                routes,
+                move || provide_context(context.clone()),
+                {
+                    let options = options.clone();
+                    move || shell(options.clone())
+                },
+            )
+            .with_state(options)
+    }
+}
+
 async fn api_todos(
     State(context): State<ServerContext>,
     Path(id): Path<String>,
