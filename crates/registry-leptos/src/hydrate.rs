@@ -169,7 +169,7 @@ where
                 let write = move |outcome: &crate::resource::Outcome<S, E>| {
                     drop(sender.send(encode_snapshot(outcome)));
                 };
-                Some(Box::new(write) as Box<dyn FnOnce(&crate::resource::Outcome<S, E>)>)
+                Some(Box::new(write) as crate::server::OnSettled<S, E>)
             }
             _ => None,
         };
@@ -199,14 +199,13 @@ fn encode_snapshot<K: StoreId, S: HydratableStore<K>, E>(
 /// The snapshot in the server's JSON, if any.
 #[cfg(target_arch = "wasm32")]
 fn decode_snapshot<T: DeserializeOwned>(json: &str) -> Option<T> {
-    serde_json::from_str::<Option<T>>(json)
-        .unwrap_or_else(|error| {
-            leptos::logging::warn!(
-                "use_hydrated_store: the server's snapshot could not be read ({error}); loading \
+    serde_json::from_str::<Option<T>>(json).unwrap_or_else(|error| {
+        leptos::logging::warn!(
+            "use_hydrated_store: the server's snapshot could not be read ({error}); loading \
                  the store in the browser"
-            );
-            None
-        })
+        );
+        None
+    })
 }
 
 /// A route loader for a store that stays in the browser: starts loading the store `options`

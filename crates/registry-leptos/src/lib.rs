@@ -128,10 +128,10 @@ mod server;
 #[cfg_attr(docsrs, doc(cfg(feature = "ssr")))]
 pub mod ssr;
 
+pub use hydrate::{HydratableStore, preload_hydrated_store, preload_store, use_hydrated_store};
 #[cfg(feature = "inspector")]
 #[cfg_attr(docsrs, doc(cfg(feature = "inspector")))]
 pub use inspector::RegistryInspector;
-pub use hydrate::{HydratableStore, preload_hydrated_store, preload_store, use_hydrated_store};
 pub use provider::{
     provide_store_registry, provide_store_registry_of, use_store_registry, use_store_registry_of,
 };

@@ -256,6 +256,9 @@ pub(crate) fn request_registry<K: StoreId>(
     Some(registry)
 }
 
+/// Called once with a slot's outcome when it settles.
+pub(crate) type OnSettled<S, E> = Box<dyn FnOnce(&Outcome<S, E>)>;
+
 /// One `use_store` call's store on the server: the hold, and the outcome once settled.
 struct Slot<S: 'static, E: 'static> {
     _guard: RetainGuard,
@@ -263,7 +266,7 @@ struct Slot<S: 'static, E: 'static> {
     waiters: RefCell<Vec<Waker>>,
     suspense: RefCell<Vec<TaskHandle>>,
     /// Called once with the outcome when it settles (the hydration snapshot's writer).
-    on_settled: RefCell<Option<Box<dyn FnOnce(&Outcome<S, E>)>>>,
+    on_settled: RefCell<Option<OnSettled<S, E>>>,
 }
 
 impl<S: 'static, E: 'static> Slot<S, E> {
@@ -287,7 +290,7 @@ pub(crate) fn start_slot<K, S, E>(
     request: RequestKey,
     registry: &StoreRegistry<K>,
     options: &StoreOptions<K, S, E>,
-    on_settled: Option<Box<dyn FnOnce(&Outcome<S, E>)>>,
+    on_settled: Option<OnSettled<S, E>>,
 ) -> Option<SlotKey>
 where
     K: StoreId,

@@ -69,6 +69,9 @@ pub struct SsrRenderer {
     pool: LocalPoolHandle,
 }
 
+/// The future of a page's response, as `leptos_axum`'s handlers return it.
+pub type ResponseFuture = Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
+
 /// Live request state across the server, for tests and metrics: see
 /// [`SsrRenderer::live_counts`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -167,20 +170,14 @@ impl SsrRenderer {
         paths: Vec<AxumRouteListing>,
         additional_context: impl Fn() + Clone + Send + Sync + 'static,
         app_fn: impl Fn() -> IV + Clone + Send + Sync + 'static,
-    ) -> impl Fn(State<S>, Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>
-    + Clone
-    + Send
-    + 'static
+    ) -> impl Fn(State<S>, Request<Body>) -> ResponseFuture + Clone + Send + 'static
     where
         IV: IntoView + 'static,
         LeptosOptions: FromRef<S>,
         S: Send + 'static,
     {
-        let handler = leptos_axum::render_route_with_context::<S, IV>(
-            paths,
-            additional_context,
-            app_fn,
-        );
+        let handler =
+            leptos_axum::render_route_with_context::<S, IV>(paths, additional_context, app_fn);
         let renderer = self.clone();
         move |state, req| {
             let handler = handler.clone();

@@ -219,8 +219,14 @@ fn MembersCard() -> impl IntoView {
 #[component]
 fn PlainWorkspace() -> impl IntoView {
     let id = workspace_id();
-    let todos = Resource::new(move || id.get(), |id| plain_load(id, "todos", data::todos_of));
-    let members = Resource::new(move || id.get(), |id| plain_load(id, "members", data::members_of));
+    let todos = Resource::new(
+        move || id.get(),
+        |id| plain_load(id, "todos", data::todos_of),
+    );
+    let members = Resource::new(
+        move || id.get(),
+        |id| plain_load(id, "members", data::members_of),
+    );
     view! {
         <section class="workspace">
             <h1 data-testid="workspace">{move || id.get()}</h1>

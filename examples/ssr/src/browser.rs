@@ -40,7 +40,9 @@ pub(crate) fn started(ctx: &LoadContext<String>, store: &'static str, start: Sta
 }
 
 /// GETs `url` and reads its JSON body.
-pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned>(url: String) -> Result<T, LoadError> {
+pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned>(
+    url: String,
+) -> Result<T, LoadError> {
     let failed = |what: &str, error: JsValue| LoadError(format!("{what} {url}: {error:?}"));
     let window = web_sys::window().ok_or_else(|| LoadError("no window".to_string()))?;
     let response = JsFuture::from(window.fetch_with_str(&url))

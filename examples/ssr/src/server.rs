@@ -50,7 +50,10 @@ impl ServerConfig {
 }
 
 fn default_site_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/ssr-site"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/ssr-site"
+    ))
 }
 
 /// What the server counted: store loads and teardowns, and when each load ran.

@@ -26,7 +26,10 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
     assert_eq!(page.status, 200, "{}", page.body);
     let body = &page.body;
     // Rendered into the HTML, in place (no fallback).
-    assert!(body.contains("<li data-done=\"true\">Plan the week of acme</li>"), "{body}");
+    assert!(
+        body.contains("<li data-done=\"true\">Plan the week of acme</li>"),
+        "{body}"
+    );
     assert!(body.contains("<li>Grace (acme)</li>"), "{body}");
     assert!(!body.contains("Loading todos"), "{body}");
     assert!(!body.contains("Loading members"), "{body}");
@@ -37,25 +40,52 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
         body.contains(r#"[{\"title\":\"Plan the week of acme\",\"done\":true},"#),
         "{body}"
     );
-    assert!(body.contains(r#"{\"name\":\"Ada (acme)\",\"role\":\"owner\"}"#), "{body}");
+    assert!(
+        body.contains(r#"{\"name\":\"Ada (acme)\",\"role\":\"owner\"}"#),
+        "{body}"
+    );
 
     // The members page shares the route's members store.
     let page = get(addr, "/ws/acme/members").await;
-    assert!(page.body.contains("<li>Ada (acme)<!>: <!>owner</li>"), "{}", page.body);
+    assert!(
+        page.body.contains("<li>Ada (acme)<!>: <!>owner</li>"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_ssr_mode_renders_the_data() {
     let _one = ONE_AT_A_TIME.lock().await;
     let (_server, addr) = start(Duration::from_millis(30)).await;
-    for mode in ["/ws", "/async/ws", "/out-of-order/ws", "/partially-blocked/ws"] {
+    for mode in [
+        "/ws",
+        "/async/ws",
+        "/out-of-order/ws",
+        "/partially-blocked/ws",
+    ] {
         let page = get(addr, &format!("{mode}/garden")).await;
         assert_eq!(page.status, 200, "{mode}");
-        assert!(page.body.contains(">Plan the week of garden</li>"), "{mode}: {}", page.body);
-        assert!(page.body.contains("<li>Linus (garden)</li>"), "{mode}: {}", page.body);
-        assert!(page.body.contains(r#"\"title\":\"Review the backlog of garden\""#), "{mode}");
+        assert!(
+            page.body.contains(">Plan the week of garden</li>"),
+            "{mode}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains("<li>Linus (garden)</li>"),
+            "{mode}: {}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains(r#"\"title\":\"Review the backlog of garden\""#),
+            "{mode}"
+        );
     }
-    eventually("registries disposed", || SsrRenderer::live_counts() == zero()).await;
+    eventually("registries disposed", || {
+        SsrRenderer::live_counts() == zero()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,7 +95,12 @@ async fn the_stores_of_a_page_load_at_the_same_time() {
     let (server, addr) = start(delay).await;
     // Warm up (the first render initializes lazily built state).
     assert_eq!(get(addr, "/ws/warm").await.status, 200);
-    server.stats().load_times.lock().expect("load times").clear();
+    server
+        .stats()
+        .load_times
+        .lock()
+        .expect("load times")
+        .clear();
 
     let started = Instant::now();
     let page = get(addr, "/ws/timing").await;
@@ -73,14 +108,22 @@ async fn the_stores_of_a_page_load_at_the_same_time() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Plan the week of timing") && page.body.contains("Ada (timing)"));
 
-    let times = server.stats().load_times.lock().expect("load times").clone();
+    let times = server
+        .stats()
+        .load_times
+        .lock()
+        .expect("load times")
+        .clone();
     assert_eq!(times.len(), 2, "two stores loaded");
     let (first, second) = (times[0], times[1]);
     for (start, end) in [first, second] {
         assert!(end - start >= delay, "a load took {:?}", end - start);
     }
     // Both loads ran at the same time: the second started before the first ended.
-    assert!(second.0 < first.1 && first.0 < second.1, "the loads did not overlap: {times:?}");
+    assert!(
+        second.0 < first.1 && first.0 < second.1,
+        "the loads did not overlap: {times:?}"
+    );
     // One load's time plus rendering, well under two loads' time (a waterfall).
     assert!(
         elapsed < Duration::from_millis(350),
@@ -105,7 +148,11 @@ async fn a_thousand_requests_from_fifty_clients_leave_nothing_behind() {
                 };
                 let page = get(addr, &path).await;
                 assert_eq!(page.status, 200, "{path}");
-                assert!(page.body.contains(&format!("Ada ({id})")), "{path}: {}", page.body);
+                assert!(
+                    page.body.contains(&format!("Ada ({id})")),
+                    "{path}: {}",
+                    page.body
+                );
             }
         });
     }
@@ -120,7 +167,10 @@ async fn a_thousand_requests_from_fifty_clients_leave_nothing_behind() {
     let loads = stats.loads.load(Ordering::SeqCst);
     // Two stores per page (todos and members), loaded once each per request.
     assert_eq!(loads, 2_000);
-    eventually("every teardown ran", || stats.teardowns.load(Ordering::SeqCst) == loads).await;
+    eventually("every teardown ran", || {
+        stats.teardowns.load(Ordering::SeqCst) == loads
+    })
+    .await;
     assert_eq!(PANICS.load(Ordering::SeqCst), panics, "something panicked");
 }
 
@@ -144,7 +194,11 @@ async fn concurrent_requests_each_get_only_their_own_stores() {
         for (at, _) in page.body.match_indices("iso") {
             let rest = &page.body[at + 3..];
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            assert_eq!(format!("iso{digits}x"), id, "another request's store in {id}'s page");
+            assert_eq!(
+                format!("iso{digits}x"),
+                id,
+                "another request's store in {id}'s page"
+            );
             found += 1;
         }
         // The heading, two todos and three members, each in the HTML and in a snapshot.
@@ -159,16 +213,27 @@ async fn markup_in_store_data_cannot_break_out_of_the_page() {
     let body = get(addr, "/ws/tricky").await.body;
     // In the HTML, as text.
     assert!(
-        body.contains("Close the &lt;/script&gt;&lt;script&gt;window.__broken = true&lt;/script&gt; tag"),
+        body.contains(
+            "Close the &lt;/script&gt;&lt;script&gt;window.__broken = true&lt;/script&gt; tag"
+        ),
         "{body}"
     );
     assert!(body.contains("Keep &lt;!-- this --&gt; visible"), "{body}");
-    assert!(body.contains(r#"Quote "double" and 'single' &amp; ampersand"#), "{body}");
+    assert!(
+        body.contains(r#"Quote "double" and 'single' &amp; ampersand"#),
+        "{body}"
+    );
     // In the snapshot script (JSON in a JavaScript string), `<` is escaped as `\u003c`, so
     // neither `</script>` nor `<!--` appears.
-    assert!(body.contains(r"Close the \\u003c/script>\\u003cscript>"), "{body}");
+    assert!(
+        body.contains(r"Close the \\u003c/script>\\u003cscript>"),
+        "{body}"
+    );
     assert!(body.contains(r"Keep \\u003c!-- this --> visible"), "{body}");
-    assert!(body.contains(r#"Quote \\\"double\\\" and 'single' & ampersand"#), "{body}");
+    assert!(
+        body.contains(r#"Quote \\\"double\\\" and 'single' & ampersand"#),
+        "{body}"
+    );
     // Nowhere raw.
     assert!(!body.contains("<script>window.__broken"), "{body}");
     assert!(!body.contains("<!-- this -->"), "{body}");
@@ -192,7 +257,11 @@ async fn without_the_renderer_stores_render_their_fallbacks_and_nothing_panics()
         assert!(page.body.contains("Loading todos…"), "{}", page.body);
         assert!(page.body.contains("Loading members…"), "{}", page.body);
     }
-    assert_eq!(server.stats().loads.load(Ordering::SeqCst), 0, "a store loaded");
+    assert_eq!(
+        server.stats().loads.load(Ordering::SeqCst),
+        0,
+        "a store loaded"
+    );
     assert_eq!(SsrRenderer::live_counts(), zero());
 
     // With the renderer on the same multi-threaded runtime, concurrently.
@@ -202,9 +271,16 @@ async fn without_the_renderer_stores_render_their_fallbacks_and_nothing_panics()
         requests.spawn(async move { get(addr, &format!("/ws/mt{n}")).await });
     }
     while let Some(page) = requests.join_next().await {
-        assert!(page.expect("a request failed").body.contains("Plan the week of mt"));
+        assert!(
+            page.expect("a request failed")
+                .body
+                .contains("Plan the week of mt")
+        );
     }
-    eventually("registries disposed", || SsrRenderer::live_counts() == zero()).await;
+    eventually("registries disposed", || {
+        SsrRenderer::live_counts() == zero()
+    })
+    .await;
     assert_eq!(server.stats().loads.load(Ordering::SeqCst), 400);
     assert_eq!(PANICS.load(Ordering::SeqCst), panics, "something panicked");
 }

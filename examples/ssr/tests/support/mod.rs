@@ -38,7 +38,9 @@ pub fn config(delay: Duration) -> ServerConfig {
 /// Starts `server`'s router (or `router`) on a free loopback port.
 pub async fn serve(router: axum::Router) -> SocketAddr {
     count_panics();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
     let addr = listener.local_addr().expect("the listener's address");
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
     addr
@@ -68,9 +70,15 @@ pub async fn get(addr: SocketAddr, path: &str) -> Page {
 async fn get_now(addr: SocketAddr, path: &str) -> Page {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send the request");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send the request");
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read the response");
+    stream
+        .read_to_end(&mut raw)
+        .await
+        .expect("read the response");
     let text = String::from_utf8(raw).expect("a UTF-8 response");
     let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
     let status = head
@@ -81,7 +89,11 @@ async fn get_now(addr: SocketAddr, path: &str) -> Page {
     let chunked = head
         .lines()
         .any(|line| line.eq_ignore_ascii_case("transfer-encoding: chunked"));
-    let body = if chunked { dechunk(body) } else { body.to_string() };
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     Page { status, body }
 }
 
