@@ -1,0 +1,332 @@
+//! `ssr::SsrRenderer` with `leptos_axum`: stores loaded per request and rendered, and every
+//! fault (a failing loader, a loader that never finishes under a client that goes away, a
+//! panicking render, async teardown) ending with the request's registries disposed and each
+//! teardown run once.
+#![cfg(all(feature = "ssr", not(target_arch = "wasm32")))]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use leptos::prelude::*;
+use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+use registry_leptos::ssr::{LiveCounts, SsrRenderer};
+use registry_leptos::{
+    HydratableStore, preload_hydrated_store, provide_store_registry, provide_store_registry_of,
+    use_hydrated_store, use_store_registry,
+};
+
+/// The live counts are process-wide: the tests run one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+#[derive(Default)]
+struct Counters {
+    loads: AtomicUsize,
+    teardowns: AtomicUsize,
+    async_teardowns_finished: AtomicUsize,
+}
+
+/// What the loaders count. A loader's id says how it behaves: "fail", "never" (a load that
+/// never finishes), "slow-teardown" (50 ms of async teardown), or else a 10 ms load.
+#[derive(Clone)]
+struct Setup {
+    counters: Arc<Counters>,
+}
+
+struct Notes {
+    items: Vec<String>,
+}
+
+impl HydratableStore for Notes {
+    type Snapshot = Vec<String>;
+
+    fn dehydrate(&self) -> Vec<String> {
+        self.items.clone()
+    }
+
+    fn hydrate(items: Vec<String>, _ctx: &LoadContext<String>) -> Self {
+        Notes { items }
+    }
+}
+
+#[derive(Debug)]
+struct NotesError(String);
+
+impl std::fmt::Display for NotesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot load: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotesError {}
+
+fn notes(id: String) -> StoreOptions<String, Notes, NotesError> {
+    StoreOptions::new(id, |ctx: LoadContext<String>| {
+        let setup = use_context::<Setup>().expect("the test's setup in context");
+        let id = ctx.store_id().clone();
+        setup.counters.loads.fetch_add(1, Ordering::SeqCst);
+        let counters = Arc::clone(&setup.counters);
+        ctx.on_dispose(move || {
+            counters.teardowns.fetch_add(1, Ordering::SeqCst);
+        });
+        if id == "slow-teardown" {
+            let counters = Arc::clone(&setup.counters);
+            ctx.on_dispose_async(move || async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                counters
+                    .async_teardowns_finished
+                    .fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        async move {
+            match id.as_str() {
+                "fail" => Err(NotesError(id)),
+                "never" => std::future::pending().await,
+                _ => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    Ok(Notes {
+                        items: vec![format!("first note of {id}")],
+                    })
+                }
+            }
+        }
+    })
+}
+
+/// A store with number ids, in a registry of its own id type.
+struct Counter {
+    label: String,
+}
+
+impl HydratableStore<u64> for Counter {
+    type Snapshot = String;
+
+    fn dehydrate(&self) -> String {
+        self.label.clone()
+    }
+
+    fn hydrate(label: String, _ctx: &LoadContext<u64>) -> Self {
+        Counter { label }
+    }
+}
+
+fn counter(id: u64) -> StoreOptions<u64, Counter, NotesError> {
+    StoreOptions::new(id, |ctx: LoadContext<u64>| {
+        let id = *ctx.store_id();
+        async move {
+            Ok(Counter {
+                label: format!("counter {id}"),
+            })
+        }
+    })
+}
+
+#[component]
+fn NotesView(id: String) -> impl IntoView {
+    let store = use_hydrated_store(move || notes(id.clone()));
+    view! {
+        <Suspense fallback=|| "loading">
+            {move || store.get().map(|notes| match notes {
+                Ok(notes) => view! { <p class="notes">{notes.items.join(", ")}</p> }.into_any(),
+                Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CounterView(id: u64) -> impl IntoView {
+    let store = use_hydrated_store(move || counter(id));
+    view! {
+        <Suspense fallback=|| "loading">
+            {move || store.get().map(|counter| counter.map(|counter| view! { <p class="counter">{counter.label.clone()}</p> }))}
+        </Suspense>
+    }
+}
+
+#[component]
+fn App(ids: Vec<&'static str>, #[prop(optional)] panic: bool) -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    provide_store_registry_of(StoreRegistry::<u64>::new(RegistryConfig::default()));
+    for id in &ids {
+        preload_hydrated_store(&notes(id.to_string()));
+    }
+    assert!(
+        !use_store_registry().is_disposed(),
+        "the request's registry"
+    );
+    if panic {
+        panic!("the app panicked while rendering");
+    }
+    view! {
+        <main>
+            {ids.into_iter().map(|id| view! { <NotesView id=id.to_string()/> }).collect_view()}
+            <CounterView id=7/>
+        </main>
+    }
+}
+
+fn setup() -> Setup {
+    Setup {
+        counters: Arc::default(),
+    }
+}
+
+fn request() -> Request<Body> {
+    Request::builder()
+        .uri("/")
+        .body(Body::empty())
+        .expect("a request")
+}
+
+/// Renders the app (SsrMode::Async) with the renderer.
+fn render(
+    renderer: &SsrRenderer,
+    setup: &Setup,
+    ids: Vec<&'static str>,
+    panic: bool,
+) -> impl Future<Output = Response<Body>> + Send + 'static {
+    let setup = setup.clone();
+    let handler = leptos_axum::render_app_async_with_context(
+        move || provide_context(setup.clone()),
+        move || view! { <App ids=ids.clone() panic/> },
+    );
+    renderer.render(request(), handler)
+}
+
+async fn body_text(response: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("the body");
+    String::from_utf8(bytes.to_vec()).expect("UTF-8")
+}
+
+async fn nothing_live() {
+    for _ in 0..500 {
+        if SsrRenderer::live_counts() == LiveCounts::default() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("still live after 5 s: {:?}", SsrRenderer::live_counts());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_load_per_request_render_and_are_torn_down_after_the_response() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(2);
+    let setup = setup();
+    let html = body_text(render(&renderer, &setup, vec!["a", "b"], false).await).await;
+    assert!(
+        html.contains(r#"<p class="notes">first note of a</p>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<p class="notes">first note of b</p>"#),
+        "{html}"
+    );
+    // A registry per id type: the u64 one too.
+    assert!(
+        html.contains(r#"<p class="counter">counter 7</p>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"first note of a\"]"#),
+        "the snapshot: {html}"
+    );
+    nothing_live().await;
+    // Preloaded by the app and used by a component: one load each, one teardown each.
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 2);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_load_renders_its_error_and_writes_no_snapshot() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let html = body_text(render(&renderer, &setup, vec!["fail"], false).await).await;
+    assert!(
+        html.contains(r#"<p class="error">the store failed to load: cannot load: fail</p>"#),
+        "{html}"
+    );
+    // `null`: the browser loads the store itself.
+    assert!(html.contains(r#"= "null";"#), "{html}");
+    nothing_live().await;
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_during_a_load_that_never_finishes_ends_the_request() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render(&renderer, &setup, vec!["never"], false);
+    // The async render waits for the store for ever; the client gives up.
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), response).await;
+    assert!(gave_up.is_err(), "the render finished");
+    nothing_live().await;
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 1);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 1);
+
+    // The renderer's thread is free for the next request.
+    let html = body_text(render(&renderer, &setup, vec!["next"], false).await).await;
+    assert!(html.contains("first note of next"), "{html}");
+    nothing_live().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_that_panics_gives_a_500_and_disposes_the_request() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render(&renderer, &setup, vec!["p"], true).await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(body_text(response).await, "the page failed to render");
+    nothing_live().await;
+    // The store preloaded before the panic was torn down.
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 1);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 1);
+
+    let html = body_text(render(&renderer, &setup, vec!["after"], false).await).await;
+    assert!(html.contains("first note of after"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_teardown_finishes_before_the_request_ends() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let html = body_text(render(&renderer, &setup, vec!["slow-teardown"], false).await).await;
+    assert!(html.contains("first note of slow-teardown"), "{html}");
+    nothing_live().await;
+    // The registries count as live until their async teardown has finished.
+    assert_eq!(
+        setup
+            .counters
+            .async_teardowns_finished
+            .load(Ordering::SeqCst),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_never_share_a_store() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(2);
+    let setup = setup();
+    let mut renders = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let response = render(&renderer, &setup, vec!["same"], false);
+        renders.spawn(async move { body_text(response.await).await });
+    }
+    while let Some(html) = renders.join_next().await {
+        assert!(html.expect("a render").contains("first note of same"));
+    }
+    nothing_live().await;
+    // One load per request: no request reused another's store of the same id.
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 100);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 100);
+}
