@@ -169,6 +169,18 @@ if (mounts) {
   for (const [what, ns] of lifecycle) p(`| ${what} | ${fmtNs(ns)} | ${fmtX(ns / floor)} |`)
 }
 
+// Server-side rendering (examples/ssr, benches/rps.rs)
+const ssrFile = path.join(work, 'ssr.md')
+const ssr = existsSync(ssrFile) ? JSON.parse(readFileSync(path.join(work, "ssr.json"), "utf8")) : null
+if (ssr) {
+  p()
+  p('## Server-side rendering (loopback, `examples/ssr`)')
+  p()
+  p('`cargo bench -p ssr-example --bench rps`: the workspace page (two stores through `use_hydrated_store`, preloaded by the route, rendered by `SsrRenderer`) against the same page whose data comes from plain Leptos `Resource`s, rendered by `SsrRenderer` and by `leptos_axum`\'s own handler; the client runs in the same process on the same cores, so the figures are for comparison only.')
+  p()
+  p(readFileSync(ssrFile, "utf8").trim())
+}
+
 // Targets
 const w = Object.fromEntries(rows.map(([id, , a, o, f]) => [id, { a, o, f }]))
 const targets = [
@@ -191,6 +203,7 @@ if (mounts) {
   targets.push(['1,000 `use_store` components within 1.5x of `LocalResource` ones (mount + unmount)', mount.store.ms_median / mount.resource.ms_median <= 1.5, fmtX(mount.store.ms_median / mount.resource.ms_median)])
   targets.push(['the inspector rendered costs the components at most 10 %', mount.store_inspected.ms_median / mount.store.ms_median <= 1.1, fmtX(mount.store_inspected.ms_median / mount.store.ms_median)])
 }
+if (ssr) targets.push(['SSR page with stores ≥ 80 % of the plain `Resource` page\'s requests per second', ssr.ratio >= 0.8, `${(ssr.ratio * 100).toFixed(1)} %`])
 if (size) targets.push(['wasm size added within budget', size.with.raw - size.without.raw <= size.budget.raw && size.with.gzip - size.without.gzip <= size.budget.gzip, `${((size.with.gzip - size.without.gzip) / 1024).toFixed(1)} KiB gzip`])
 p()
 p('## Targets')

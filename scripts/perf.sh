@@ -4,7 +4,8 @@
 # workload, anchor, ours, ratio, floor, ours/floor; memory per entry; scaling to 1M entries; the
 # same workloads in headless Chromium (the original bundled with esbuild beside ours in wasm32);
 # the release wasm size registry-core adds (fails when over budget); the lifecycle features'
-# costs; the targets.
+# costs; server-side rendering's requests per second with stores against plain resources
+# (examples/ssr); the targets.
 #
 #   bash scripts/perf.sh                      # prints the report (about 6-8 minutes)
 #   bash scripts/perf.sh perf/RESULTS.md      # ... and writes it there
@@ -86,6 +87,9 @@ if [ "${SKIP_BROWSER:-}" != 1 ]; then
  "budget": {"raw": $BUDGET_RAW, "gzip": $BUDGET_GZIP}}
 JSON
 fi
+
+log "ssr: requests per second of a page with stores against plain resources (examples/ssr)"
+RPS_JSON="$work/ssr.json" cargo bench -p ssr-example --bench rps > "$work/ssr.md"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cat > "$work/meta.json" <<JSON
