@@ -102,6 +102,24 @@ test('hydration boots the stores from the snapshots: zero loads in the browser',
   assert.equal(await page.$('.loading'), null);
 });
 
+test('a hydrated store then lives by the browser registry: cache time and teardown', async () => {
+  const { page } = await open('/ws/acme?ttl=200');
+  await hydrated(page);
+  assert.equal((await counters(page))['todos:teardowns'], undefined);
+  // Leave the workspace (client navigation): nothing holds its stores any more.
+  await page.click('header a');
+  await page.waitForSelector('[data-testid=workspaces]', { timeout: PATIENCE_MS });
+  // The browser's cache time (200 ms) and the stores' browser teardown apply.
+  await page.waitForFunction(
+    () => window.__stores?.['todos:teardowns'] === 1 && window.__stores?.['members:teardowns'] === 1,
+    null,
+    { timeout: PATIENCE_MS },
+  );
+  const seen = await counters(page);
+  assert.equal(seen['todos:loads'], undefined, JSON.stringify(seen));
+  assert.equal(seen['clock:teardowns'], 1, JSON.stringify(seen));
+});
+
 test('client navigation loads through the browser registry, preloaded by the route', async () => {
   const { page, apiCalls } = await open('/');
   await hydrated(page);

@@ -50,7 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     // In the browser, the app's registry. On the server, `SsrRenderer` gives each request a
     // registry of its own instead (cache time `Infinite`, disposed after the response).
-    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    provide_store_registry(StoreRegistry::new(registry_config()));
     view! {
         <Router>
             <header>
@@ -88,6 +88,17 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+}
+
+/// The browser registry's configuration: `?ttl=MS` in the page's URL sets the cache time
+/// (default 60 s).
+fn registry_config() -> RegistryConfig {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(ms) = crate::browser::query_param("ttl").and_then(|ms| ms.parse().ok()) {
+        return RegistryConfig::default()
+            .default_unused_cache_time(std::time::Duration::from_millis(ms));
+    }
+    RegistryConfig::default()
 }
 
 #[component]

@@ -62,3 +62,11 @@ pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned>(
         .unwrap_or_default();
     serde_json::from_str(&text).map_err(|error| LoadError(format!("{url}: {error}")))
 }
+
+/// The value of `name` in the page URL's query string.
+pub(crate) fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
