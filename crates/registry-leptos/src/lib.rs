@@ -10,6 +10,9 @@
 //!   [`preload`](registry_core::StoreRegistry::preload) warms the cache without suspending.
 //! - [`provide_store_registry_of`] and [`use_store_registry_of`]: the same for ids of another
 //!   type than `String`.
+//! - [`use_hydrated_store`], [`HydratableStore`], [`preload_hydrated_store`], [`preload_store`]
+//!   and [`ssr::SsrRenderer`]: stores rendered by the server and carried to the browser (see
+//!   "Server-side rendering" below).
 //!
 //! ```
 //! use leptos::prelude::*;
@@ -34,7 +37,7 @@
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
-//!     // One registry per app, for every store type (on the server it is dropped: see below).
+//!     // One registry per app, for every store type (on the server, see below).
 //!     provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
 //!     let (workspace, set_workspace) = signal("ws-1".to_string());
 //!     // Warm the cache of the next workspace without suspending.
@@ -85,33 +88,85 @@
 //! # Server-side rendering
 //!
 //! Client or server is decided by the target: wasm32 is the browser, every native target is
-//! the server. The crate has no `ssr`/`hydrate` features of its own; the app enables Leptos's.
+//! the server. The crate's `ssr` feature adds [`ssr::SsrRenderer`] for `leptos_axum`; the app
+//! enables Leptos's own `ssr`/`hydrate` features as usual.
 //!
-//! Stores are `Rc` and load in the browser only (as a Leptos `LocalResource` does). On the
-//! server:
+//! **Stores the server renders** implement [`HydratableStore`] (a serializable snapshot of
+//! the store, `dehydrate` on the server, `hydrate` in the browser) and are read with
+//! [`use_hydrated_store`]:
 //!
-//! - [`provide_store_registry`] drops the registry at once and puts only a marker into context:
-//!   an `Rc` registry in Leptos context (even in a `SendWrapper`) crashes a multi-threaded
-//!   server when the context is dropped on another worker thread.
-//! - [`use_store`] never calls the options and loads nothing; its [`StoreResource`] never
-//!   resolves. Awaited in a `Suspend` (or read with [`get`](StoreResource::get)) inside
-//!   `<Suspense>`/`<Transition>`, it tells the Suspense (as a `LocalResource` does) that it
-//!   reads a browser-only value, so **the server renders the Suspense's fallback** (in every
-//!   SSR mode, without waiting) and marks that chunk as incomplete. Outside any Suspense a
-//!   `Suspend` that awaits it renders nothing.
-//! - [`use_store_registry`] returns a disposed stand-in registry: `preload` does nothing.
-//! - Nothing creates a `SendWrapper`, calls `spawn_local`, or panics (except a missing
-//!   provider, on both sides).
+//! - [`ssr::SsrRenderer`] renders each request on one pinned thread with a registry of its
+//!   own (cache time `Infinite`: nothing is disposed while the page renders), disposed with
+//!   its teardown once the response has been sent. [`provide_store_registry`] at the app root
+//!   finds it by itself.
+//! - On the server the store loads in that registry, `<Suspense>` waits for it, its children
+//!   render its data into the HTML, and its snapshot is written into the page (Leptos escapes
+//!   it: data cannot end the `<script>`).
+//! - In the browser, while the page hydrates, the store is built from the snapshot (its loader
+//!   does not run), the entry is ready at once, and the server's HTML is kept. From then on it
+//!   is the browser registry's: its cache time, its teardown. After hydration
+//!   `use_hydrated_store` is `use_store`.
 //!
-//! In the browser, hydration starts from that same fallback (the chunk is marked incomplete,
-//! and a store that happens to be loaded already still waits one tick while hydrating), so
-//! there is no hydration mismatch; the store then loads and the children replace the fallback.
-//! The registry's default cache time is `Infinite` on native targets and 60 s in the browser
-//! ([`RegistryConfig::default`](registry_core::RegistryConfig)).
+//! **Stores that stay in the browser** are read with [`use_store`]. On the server it loads
+//! nothing: its `<Suspense>` renders the fallback (as for a Leptos `LocalResource`, in every
+//! SSR mode, without waiting) and marks the chunk incomplete, so that hydration starts from
+//! that fallback; the store then loads in the browser and replaces it. No hydration mismatch.
 //!
-//! To render a store's data into the server's HTML, compute a `Send` snapshot of it with a
-//! normal Leptos `Resource` on the server and boot the browser store from it; this crate does
-//! not do that for you yet.
+//! **Route loaders.** A route's component calls [`preload_hydrated_store`] (and
+//! [`preload_store`] for browser-only stores) for the stores its page needs. On the server
+//! the stores of one page then load at the same time instead of one nested `<Suspense>`
+//! after another; in the browser they start loading on navigation, before the components that
+//! use them mount (and not while the page hydrates, where the snapshots serve). With
+//! `leptos_router`:
+//!
+//! ```
+//! use leptos::prelude::*;
+//! # use registry_core::{LoadContext, StoreOptions};
+//! # use registry_leptos::{preload_hydrated_store, use_hydrated_store, HydratableStore};
+//! # struct Todos { items: Vec<String> }
+//! # impl HydratableStore for Todos {
+//! #     type Snapshot = Vec<String>;
+//! #     fn dehydrate(&self) -> Vec<String> { self.items.clone() }
+//! #     fn hydrate(items: Vec<String>, _: &LoadContext<String>) -> Self { Todos { items } }
+//! # }
+//! # type Members = Todos;
+//! # fn todos(id: String) -> StoreOptions<String, Todos, std::io::Error> {
+//! #     StoreOptions::new(id, |_: LoadContext<String>| async { Ok(Todos { items: vec![] }) })
+//! # }
+//! # fn members(id: String) -> StoreOptions<String, Members, std::io::Error> { todos(id) }
+//! # #[derive(Clone, Default, PartialEq)] struct ParamsMap;
+//! # impl ParamsMap { fn get(&self, _: &str) -> Option<String> { Some("ws-1".into()) } }
+//! # fn use_params_map() -> Memo<ParamsMap> { Memo::new(|_| ParamsMap) }
+//! // `use_params_map` is leptos_router's (`leptos_router::hooks::use_params_map`).
+//!
+//! /// The component of `<ParentRoute path=path!("/ws/:id") view=WorkspaceRoute>`.
+//! #[component]
+//! fn WorkspaceRoute() -> impl IntoView {
+//!     let params = use_params_map();
+//!     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+//!     let preload = |id: String| {
+//!         preload_hydrated_store(&todos(id.clone()));
+//!         preload_hydrated_store(&members(id));
+//!     };
+//!     preload(id.get_untracked());
+//!     // Navigating from one workspace to another keeps this component: preload again.
+//!     Effect::watch(move || id.get(), move |id, _, _| preload(id.clone()), false);
+//!     view! { /* the page's layout, with <Outlet/> */ }
+//! }
+//! ```
+//!
+//! **SSR modes.** `Async` renders the whole page before sending it, `InOrder` streams it and
+//! waits at each `<Suspense>`: both put the stores' data inline, readable without
+//! JavaScript. `OutOfOrder` and `PartiallyBlocked` stream the fallbacks first and the data
+//! later in the same response, swapped in by a script. All four hydrate with no second load.
+//!
+//! **Why a pinned thread.** Leptos 0.8 needs `Send` for context, resources and `Suspend`,
+//! and moves them between a multi-threaded server's threads; stores are `Rc`. The renderer
+//! keeps each request's registry in a thread-local map on the thread that renders it, and
+//! only `Copy + Send` keys enter Leptos: nothing is put in a `SendWrapper`, and nothing calls
+//! `spawn_local` outside that thread. Without the renderer (`leptos_axum`'s own handlers,
+//! or no `ssr` feature), [`use_hydrated_store`] behaves as [`use_store`] does on the server,
+//! and [`use_store_registry`] returns a disposed stand-in: nothing loads there.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -9,9 +9,9 @@ use registry_core::{StoreId, StoreRegistry};
 /// What [`provide_store_registry`] puts into context.
 ///
 /// In the browser it carries the registry (in a `SendWrapper`: Leptos 0.8 context values must
-/// be `Send + Sync`, and wasm32 is single-threaded). On the server it carries nothing: an `Rc`
-/// registry must never enter Leptos context there (see the crate docs, "Server-side
-/// rendering").
+/// be `Send + Sync`, and wasm32 is single-threaded). On the server it carries at most the key
+/// of the request whose registry it is: an `Rc` registry must never enter Leptos context there
+/// (see the crate docs, "Server-side rendering").
 pub(crate) struct RegistryContext<K: 'static> {
     #[cfg(target_arch = "wasm32")]
     registry: send_wrapper::SendWrapper<StoreRegistry<K>>,
@@ -68,10 +68,14 @@ impl<K: StoreId> RegistryContext<K> {
 ///
 /// # Server
 ///
-/// On the server (any native target) the registry is **dropped** at once and only a marker
-/// goes into context: an `Rc` registry in Leptos context (even in a `SendWrapper`) crashes a
-/// multi-threaded server when the context is dropped on another worker thread. Stores load in
-/// the browser after hydration; see the crate docs, "Server-side rendering".
+/// On the server (any native target) `registry` is **dropped** at once: an `Rc` registry in
+/// Leptos context (even in a `SendWrapper`) crashes a multi-threaded server when the context is
+/// dropped on another worker thread. Inside a render of
+/// [`SsrRenderer`](crate::ssr::SsrRenderer), the context names the request's own registry
+/// instead (cache time `Infinite`, disposed after the response), which
+/// [`use_hydrated_store`](crate::use_hydrated_store) loads through. Elsewhere it names
+/// nothing, and stores load in the browser after hydration. See the crate docs, "Server-side
+/// rendering".
 ///
 /// # Example
 ///
@@ -177,10 +181,15 @@ pub(crate) fn expect_context<K: StoreId>(caller: &str) -> RegistryContext<K> {
 ///
 /// # Server
 ///
-/// On the server this returns a *disposed* stand-in registry, never the provided one (which was
-/// dropped): [`preload`](StoreRegistry::preload) does nothing and resolves at once,
-/// [`get_or_load`](StoreRegistry::get_or_load) answers `RegistryError::Disposed`, `retain`
-/// gives an inert guard. Nothing is spawned and nothing panics.
+/// Inside a render of [`SsrRenderer`](crate::ssr::SsrRenderer) this returns the request's
+/// registry. Elsewhere on the server it returns a *disposed* stand-in registry, never the
+/// provided one (which was dropped): [`preload`](StoreRegistry::preload) does nothing and
+/// resolves at once, [`get_or_load`](StoreRegistry::get_or_load) answers
+/// `RegistryError::Disposed`, `retain` gives an inert guard. Nothing is spawned and nothing
+/// panics. Route loaders should call [`preload_hydrated_store`](crate::preload_hydrated_store)
+/// and [`preload_store`](crate::preload_store) rather than `preload` on this registry: they
+/// know which stores load on the server and that nothing must load in the browser while the
+/// page hydrates.
 ///
 /// # Example
 ///

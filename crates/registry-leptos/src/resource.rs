@@ -39,8 +39,11 @@ type Read<S, E> = (Option<Outcome<S, E>>, bool);
 ///
 /// # Server
 ///
-/// On the server a `StoreResource` holds nothing and never resolves: the nearest `<Suspense>`
-/// renders its fallback, as for a Leptos `LocalResource`. See the crate docs.
+/// From [`use_store`], on the server a `StoreResource` holds nothing and never resolves: the
+/// nearest `<Suspense>` renders its fallback, as for a Leptos `LocalResource`. From
+/// [`use_hydrated_store`](crate::use_hydrated_store) inside a render of
+/// [`SsrRenderer`](crate::ssr::SsrRenderer), it holds the request's store and resolves once it
+/// has loaded. See the crate docs.
 pub struct StoreResource<S: 'static, E: 'static> {
     #[cfg(target_arch = "wasm32")]
     source: StoredValue<Rc<dyn crate::client::Source<S, E>>, LocalStorage>,
@@ -98,7 +101,9 @@ impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
 /// # Server
 ///
 /// On the server `options` is never called and nothing is loaded; the returned resource never
-/// resolves, so `<Suspense>` renders its fallback (see the crate docs).
+/// resolves, so `<Suspense>` renders its fallback, and the store loads in the browser. For a
+/// store the server should render, implement [`HydratableStore`](crate::HydratableStore) and
+/// call [`use_hydrated_store`](crate::use_hydrated_store) instead (see the crate docs).
 ///
 /// # Example
 ///
@@ -231,8 +236,8 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     /// Read inside `<Suspense>` while loading, it makes the Suspense show its fallback until the
     /// load settles (`<Transition>` keeps the previous children instead).
     ///
-    /// On the server: always `None` (and it tells the enclosing Suspense to render its
-    /// fallback).
+    /// On the server, from `use_store`: always `None` (and it tells the enclosing Suspense to
+    /// render its fallback).
     ///
     /// ```
     /// use leptos::prelude::*;
@@ -288,7 +293,9 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
     }
 
     /// Whether a load is under way: before the first store is ready, during a switch and during
-    /// a [`retry`](Self::retry). Reactive. Always `true` on the server.
+    /// a [`retry`](Self::retry). Reactive. On the server: `true` until a store that
+    /// [`use_hydrated_store`](crate::use_hydrated_store) loads there has loaded (always, from
+    /// `use_store`).
     ///
     /// ```
     /// # use leptos::prelude::*;
@@ -381,8 +388,8 @@ impl<S: 'static, E: 'static> IntoFuture for StoreResource<S, E> {
 /// Polled inside a reactive observer (as `Suspend` does), it subscribes it: the view re-runs
 /// when the component switches to another store or retries.
 ///
-/// On the server it never resolves, and tells the enclosing `<Suspense>` to render its
-/// fallback.
+/// On the server, from `use_store`, it never resolves and tells the enclosing `<Suspense>` to
+/// render its fallback.
 ///
 /// ```
 /// # use leptos::prelude::*;
