@@ -36,6 +36,10 @@ cargo clippy -p registry-core --lib --tests --all-features --target wasm32-unkno
 log "clippy (wasm32) of the workspaces demo"
 cargo clippy -p workspaces-demo --all-targets --target wasm32-unknown-unknown -- -D warnings
 
+# The server-rendered example's browser side (`hydrate`) compiles only for wasm32.
+log "clippy (wasm32) of the ssr example's browser side"
+cargo clippy -p ssr-example --lib --target wasm32-unknown-unknown -- -D warnings
+
 log "native tests (unit, integration, doc)"
 cargo test --workspace --all-features
 
@@ -63,7 +67,7 @@ log "registry-leptos: clippy (wasm32), then its components in headless Chromium"
 cargo clippy -p registry-leptos --all-targets --target wasm32-unknown-unknown -- -D warnings
 cargo test --target wasm32-unknown-unknown -p registry-leptos
 
-log "workspaces demo in headless Chromium (e2e: trunk build, node --test)"
+log "the demo and the ssr example in headless Chromium (e2e: trunk build, ssr build, node --test)"
 bash e2e/run.sh
 
 log "all checks passed"
