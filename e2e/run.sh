@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the workspaces demo and the server-rendered example, and runs the real-browser tests
-# against them (Debian's Chromium,
-# driven by playwright-core under `node --test`). Needs trunk, wasm-bindgen-cli and chromium
-# (scripts/setup.sh installs them) and Node.js 20 or later with npm.
+# against them (Debian's Chromium, driven by playwright-core under `node --test`). Needs trunk,
+# wasm-bindgen-cli and chromium (scripts/setup.sh installs them) and Node.js 20 or later with
+# npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
