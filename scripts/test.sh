@@ -54,6 +54,20 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
 # `--allow-dirty` packs uncommitted edits too, so that the script runs on a work tree in
 # progress; CI's fresh clone has none.
 log "packaging (cargo package of the published crates)"
+# Cargo verifies registry-leptos against the packed registry-core through a temporary registry,
+# and treats registry crates as immutable: it reuses the sources it unpacked
+# (~/.cargo/registry/src/-<hash>/) and the artifacts it built (target/debug, found by their
+# dep-info files naming those sources) for the same name and version in an earlier run, even
+# when the crate changed since. Remove both, so that this run verifies this code.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/registry-core-* \
+  "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/registry-leptos-*
+for dep_info in target/debug/deps/registry_core-*.d target/debug/deps/registry_leptos-*.d; do
+  [ -e "$dep_info" ] && grep -q '/registry/src/-' "$dep_info" || continue
+  hash=${dep_info##*-}
+  hash=${hash%.d}
+  rm -rf target/debug/deps/*registry_core-"$hash".* target/debug/deps/*registry_leptos-"$hash".* \
+    target/debug/.fingerprint/registry-core-"$hash" target/debug/.fingerprint/registry-leptos-"$hash"
+done
 cargo publish --dry-run --locked --allow-dirty -p registry-core -p registry-leptos
 
 log "wasm32 build of registry-core"

@@ -116,12 +116,19 @@ pub(crate) fn current_request() -> Option<RequestKey> {
     CURRENT.get()
 }
 
-/// Runs `poll` with `key` as the current request of this thread.
+/// Runs `poll` with `key` as the current request of this thread (restored after it, even when
+/// it panics).
 pub(crate) fn with_current<T>(key: RequestKey, poll: impl FnOnce() -> T) -> T {
-    let previous = CURRENT.replace(Some(key));
-    let result = poll();
-    CURRENT.set(previous);
-    result
+    struct Restore(Option<RequestKey>);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.set(self.0);
+        }
+    }
+
+    let _restore = Restore(CURRENT.replace(Some(key)));
+    poll()
 }
 
 /// A request's state on the thread that renders it, from [`RequestScope::enter`] until

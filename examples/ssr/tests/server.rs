@@ -284,3 +284,44 @@ async fn without_the_renderer_stores_render_their_fallbacks_and_nothing_panics()
     assert_eq!(server.stats().loads.load(Ordering::SeqCst), 400);
     assert_eq!(PANICS.load(Ordering::SeqCst), panics, "something panicked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_modes_send_the_page_before_the_stores_have_loaded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let _one = ONE_AT_A_TIME.lock().await;
+    let delay = Duration::from_millis(600);
+    let (_server, addr) = start(delay).await;
+    // (path, what arrives before the stores have loaded, what arrives after)
+    let cases = [
+        ("/out-of-order/ws/early", "Loading todos…", "Plan the week of early"),
+        ("/ws/early", r#"<h1 data-testid="workspace">early</h1>"#, "Plan the week of early"),
+    ];
+    for (path, early, late) in cases {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        let started = Instant::now();
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut received = Vec::new();
+        let mut buffer = [0_u8; 4096];
+        let mut early_at = None;
+        loop {
+            let read = stream.read(&mut buffer).await.expect("read");
+            if read == 0 {
+                break;
+            }
+            received.extend_from_slice(&buffer[..read]);
+            if early_at.is_none() && String::from_utf8_lossy(&received).contains(early) {
+                early_at = Some(started.elapsed());
+            }
+        }
+        let text = String::from_utf8_lossy(&received);
+        let early_at = early_at.unwrap_or_else(|| panic!("{path}: no {early:?} in {text}"));
+        assert!(text.contains(late), "{path}: {text}");
+        assert!(
+            early_at < delay * 3 / 4,
+            "{path}: the first part arrived after {early_at:?}, stores take {delay:?}"
+        );
+        assert!(started.elapsed() >= delay, "{path}: the whole page before the stores loaded");
+    }
+}
