@@ -294,8 +294,16 @@ async fn streamed_modes_send_the_page_before_the_stores_have_loaded() {
     let (_server, addr) = start(delay).await;
     // (path, what arrives before the stores have loaded, what arrives after)
     let cases = [
-        ("/out-of-order/ws/early", "Loading todos…", "Plan the week of early"),
-        ("/ws/early", r#"<h1 data-testid="workspace">early</h1>"#, "Plan the week of early"),
+        (
+            "/out-of-order/ws/early",
+            "Loading todos…",
+            "Plan the week of early",
+        ),
+        (
+            "/ws/early",
+            r#"<h1 data-testid="workspace">early</h1>"#,
+            "Plan the week of early",
+        ),
     ];
     for (path, early, late) in cases {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -322,6 +330,9 @@ async fn streamed_modes_send_the_page_before_the_stores_have_loaded() {
             early_at < delay * 3 / 4,
             "{path}: the first part arrived after {early_at:?}, stores take {delay:?}"
         );
-        assert!(started.elapsed() >= delay, "{path}: the whole page before the stores loaded");
+        assert!(
+            started.elapsed() >= delay,
+            "{path}: the whole page before the stores loaded"
+        );
     }
 }
