@@ -99,7 +99,34 @@ test('hydration boots the stores from the snapshots: zero loads in the browser',
     'Plan the week of acme',
     'Review the backlog of acme',
   ]);
+  // A component inside the todos' Suspense reads the members store: it hydrated too.
+  assert.equal(await page.textContent('[data-testid=owner]'), 'Owned by Ada (acme)');
   assert.equal(await page.$('.loading'), null);
+});
+
+test('a store that failed on the server renders its fallback there and loads in the browser', async () => {
+  {
+    const { page } = await open('/ws/offline-lab', { javaScript: false });
+    // Both Suspense boundaries that read the members store show their fallback.
+    assert.equal(await page.textContent('aside .loading'), 'Loading members…');
+    assert.equal(await page.textContent('article .loading'), 'Loading todos…');
+    assert.equal(await page.$('[data-testid=members-error]'), null);
+    await opened.close();
+    opened = undefined;
+  }
+  const { page, apiCalls } = await open('/ws/offline-lab');
+  await hydrated(page);
+  await waitForText(page, '[data-testid=members-error]', /member directory is offline/);
+  await waitForText(page, '[data-testid=owner]', 'Owned by nobody');
+  assert.deepEqual(await texts(page, '[data-testid=todos] li'), [
+    'Plan the week of offline-lab',
+    'Review the backlog of offline-lab',
+  ]);
+  const seen = await counters(page);
+  assert.equal(seen['members:loads'], 1, JSON.stringify(seen));
+  assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
+  assert.equal(seen['todos:loads'], undefined, JSON.stringify(seen));
+  assert.deepEqual(apiCalls.map((call) => call.path), ['/api/members/offline-lab']);
 });
 
 test('a hydrated store then lives by the browser registry: cache time and teardown', async () => {

@@ -70,9 +70,10 @@ pub(crate) struct Driver<K, S, E> {
     /// The registry context's: notified when any component retries a failure.
     retried: ArcTrigger,
     state: RefCell<State<K, S, E>>,
-    /// Whether the first store may show at once while the page hydrates: it was booted from
-    /// the server's snapshot, so the server rendered it rather than the fallback.
-    hydrated: std::cell::Cell<bool>,
+    /// Whether the next store may show at once while the page hydrates: it was built from the
+    /// server's snapshot, so the server rendered it rather than the fallback. Set by the
+    /// options of `use_hydrated_store` when they find a snapshot; taken by the next switch.
+    hydrated: Rc<std::cell::Cell<bool>>,
 }
 
 /// Whether the page is hydrating: the server rendered the Suspense fallback, so the first
@@ -93,7 +94,7 @@ where
         registry: StoreRegistry<K>,
         retried: ArcTrigger,
         options: impl Fn() -> StoreOptions<K, S, E> + 'static,
-        hydrated: bool,
+        hydrated: Rc<std::cell::Cell<bool>>,
     ) -> Rc<Self> {
         let driver = Rc::new_cyclic(|this| Self {
             this: Weak::clone(this),
@@ -109,7 +110,7 @@ where
                 effect: None,
                 ended: false,
             }),
-            hydrated: std::cell::Cell::new(hydrated),
+            hydrated,
         });
         let weak = Rc::downgrade(&driver);
         let effect = RenderEffect::new(move |_: Option<()>| {

@@ -118,34 +118,41 @@ where
     E: 'static,
 {
     let context = crate::provider::expect_context::<K>("use_hydrated_store");
-    let shared = leptos::prelude::Owner::current_shared_context();
-    // Taken on both sides, in the same order, so that the browser finds the server's data.
-    let data_id = shared.as_ref().map(|shared| shared.next_id());
 
     #[cfg(target_arch = "wasm32")]
     {
-        use std::cell::RefCell;
+        use std::cell::Cell;
+        use std::rc::Rc;
 
-        let snapshot = match (&shared, &data_id) {
-            (Some(shared), Some(id)) if shared.during_hydration() => shared
-                .read_data(id)
-                .and_then(|json| decode_snapshot::<S::Snapshot>(&json)),
-            _ => None,
-        };
-        let hydrated = snapshot.is_some();
-        let snapshot = RefCell::new(snapshot);
+        // The snapshot is looked up (and the store built from it) on the first call of the
+        // options only, which `Driver::start` makes now, synchronously, while the page
+        // hydrates; `found` tells the driver that the server rendered this store.
+        let first = Cell::new(crate::client::hydrating());
+        let snapshot_found = Rc::new(Cell::new(false));
+        let found = Rc::clone(&snapshot_found);
         let options = move || {
             let options = options();
-            match snapshot.borrow_mut().take() {
-                Some(snapshot) => options.with_loader(move |ctx: LoadContext<K>| {
-                    let store = S::hydrate(snapshot.clone(), &ctx);
-                    std::future::ready(Ok(store))
-                }),
+            if !first.replace(false) {
+                return options;
+            }
+            let key = snapshot_key::<K, S, E>(options.store_id());
+            match browser::server_snapshot::<S::Snapshot>(&key) {
+                Some(snapshot) => {
+                    found.set(true);
+                    options.with_loader(move |ctx: LoadContext<K>| {
+                        let store = S::hydrate(snapshot.clone(), &ctx);
+                        std::future::ready(Ok(store))
+                    })
+                }
                 None => options,
             }
         };
-        let driver =
-            crate::client::Driver::start(context.registry(), context.retried, options, hydrated);
+        let driver = crate::client::Driver::start(
+            context.registry(),
+            context.retried,
+            options,
+            snapshot_found,
+        );
         StoreResource::from_source(driver)
     }
 
@@ -156,18 +163,23 @@ where
         };
         let registry = context.registry();
         let options = leptos::prelude::untrack(options);
-        let on_settled = match (shared, data_id) {
+        let shared = leptos::prelude::Owner::current_shared_context();
+        let on_settled = match (shared, crate::server::next_snapshot_id(request)) {
             (Some(shared), Some(id)) => {
+                let key = snapshot_key::<K, S, E>(options.store_id());
                 let (sender, receiver) = futures::channel::oneshot::channel::<String>();
                 shared.write_async(
-                    id,
+                    hydration_context::SerializedDataId::new(id),
                     Box::pin(async move {
-                        // A render that ended before the store settled: no snapshot.
+                        // No snapshot (a failure, or a render that ended first): `null`.
                         receiver.await.unwrap_or_else(|_| "null".to_string())
                     }),
                 );
-                let write = move |outcome: &crate::resource::Outcome<S, E>| {
-                    drop(sender.send(encode_snapshot(outcome)));
+                let write = move |outcome: &crate::resource::Outcome<S, E>| match encode_snapshot(
+                    &key, outcome,
+                ) {
+                    Some(json) => sender.send(json).is_ok(),
+                    None => false,
                 };
                 Some(Box::new(write) as crate::server::OnSettled<S, E>)
             }
@@ -180,32 +192,112 @@ where
     }
 }
 
-/// The JSON the server writes for a store: its snapshot, or `null` when its load failed.
-#[cfg(not(target_arch = "wasm32"))]
-fn encode_snapshot<K: StoreId, S: HydratableStore<K>, E>(
-    outcome: &crate::resource::Outcome<S, E>,
-) -> String {
-    let snapshot = outcome.as_ref().ok().map(|store| store.dehydrate());
-    serde_json::to_string(&snapshot).unwrap_or_else(|error| {
-        leptos::logging::warn!(
-            "use_hydrated_store: the snapshot of a {} could not be serialized ({error}); the \
-             browser will load the store itself",
-            std::any::type_name::<S>()
-        );
-        "null".to_string()
-    })
+/// What names a snapshot in the page: the entry's store and error types and its id, so that
+/// the browser finds the snapshot of the entry it hydrates, wherever the server wrote it.
+fn snapshot_key<K: StoreId, S: 'static, E: 'static>(id: &K) -> String {
+    format!("{}|{id:?}", std::any::type_name::<(S, E)>())
 }
 
-/// The snapshot in the server's JSON, if any.
+/// A snapshot as the page carries it. Its first field marks it among the page's serialized
+/// data.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope<T> {
+    #[serde(rename = "registry_leptos::store")]
+    store: String,
+    snapshot: T,
+}
+
+/// The JSON the server writes for a store: its key and its snapshot. `None` when the browser
+/// cannot start from it (the load failed, or the snapshot cannot be serialized).
+#[cfg(not(target_arch = "wasm32"))]
+fn encode_snapshot<K: StoreId, S: HydratableStore<K>, E>(
+    key: &str,
+    outcome: &crate::resource::Outcome<S, E>,
+) -> Option<String> {
+    let store = outcome.as_ref().ok()?;
+    let envelope = Envelope {
+        store: key.to_string(),
+        snapshot: store.dehydrate(),
+    };
+    serde_json::to_string(&envelope)
+        .map_err(|error| {
+            leptos::logging::warn!(
+                "use_hydrated_store: the snapshot of {key} could not be serialized ({error}); \
+                 the server renders its fallback and the browser loads it"
+            );
+        })
+        .ok()
+}
+
+/// The browser's side: the snapshots the server wrote into the page, by key.
 #[cfg(target_arch = "wasm32")]
-fn decode_snapshot<T: DeserializeOwned>(json: &str) -> Option<T> {
-    serde_json::from_str::<Option<T>>(json).unwrap_or_else(|error| {
-        leptos::logging::warn!(
-            "use_hydrated_store: the server's snapshot could not be read ({error}); loading \
-                 the store in the browser"
-        );
-        None
-    })
+mod browser {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use serde::de::DeserializeOwned;
+    use wasm_bindgen::{JsCast, JsValue};
+
+    use super::Envelope;
+
+    /// How every snapshot's JSON starts (the first field of [`Envelope`]).
+    const PREFIX: &str = "{\"registry_leptos::store\":";
+
+    thread_local! {
+        /// The page's snapshots, read once (and again on a miss: a streamed page may add more).
+        static SNAPSHOTS: RefCell<Option<HashMap<String, serde_json::Value>>> =
+            const { RefCell::new(None) };
+    }
+
+    /// The snapshots among Leptos's serialized data (`__RESOLVED_RESOURCES`).
+    fn read_page() -> HashMap<String, serde_json::Value> {
+        let mut snapshots = HashMap::new();
+        let Ok(data) = js_sys::Reflect::get(
+            &js_sys::global(),
+            &JsValue::from_str("__RESOLVED_RESOURCES"),
+        ) else {
+            return snapshots;
+        };
+        let Some(data) = data.dyn_ref::<js_sys::Object>() else {
+            return snapshots;
+        };
+        for key in js_sys::Object::keys(data).iter() {
+            let Some(json) = js_sys::Reflect::get(data, &key)
+                .ok()
+                .and_then(|value| value.as_string())
+            else {
+                continue;
+            };
+            if !json.starts_with(PREFIX) {
+                continue;
+            }
+            if let Ok(envelope) = serde_json::from_str::<Envelope<serde_json::Value>>(&json)
+                && !envelope.snapshot.is_null()
+            {
+                snapshots.insert(envelope.store, envelope.snapshot);
+            }
+        }
+        snapshots
+    }
+
+    /// The server's snapshot for `key`, if the page has one.
+    pub(super) fn server_snapshot<T: DeserializeOwned>(key: &str) -> Option<T> {
+        let value = SNAPSHOTS.with_borrow_mut(|snapshots| {
+            if let Some(value) = snapshots.as_ref().and_then(|map| map.get(key)) {
+                return Some(value.clone());
+            }
+            let page = snapshots.insert(read_page());
+            page.get(key).cloned()
+        })?;
+        serde_json::from_value(value)
+            .map_err(|error| {
+                leptos::logging::warn!(
+                    "use_hydrated_store: the server's snapshot of {key} could not be read \
+                     ({error}); loading the store in the browser"
+                );
+            })
+            .ok()
+    }
 }
 
 /// A route loader for a store that stays in the browser: starts loading the store `options`

@@ -169,8 +169,12 @@ where
     let context = crate::provider::expect_context::<K>("use_store");
     #[cfg(target_arch = "wasm32")]
     {
-        let driver =
-            crate::client::Driver::start(context.registry(), context.retried, options, false);
+        let driver = crate::client::Driver::start(
+            context.registry(),
+            context.retried,
+            options,
+            Rc::default(),
+        );
         StoreResource::from_source(driver)
     }
     #[cfg(not(target_arch = "wasm32"))]

@@ -101,6 +101,8 @@ struct RequestState {
     registries: Vec<(TypeId, Box<dyn Any>, DisposeFn)>,
     slots: HashMap<u64, Rc<dyn Any>>,
     next_slot: u64,
+    /// Snapshots written into the page so far.
+    snapshots: usize,
 }
 
 type DisposeFn = fn(&dyn Any) -> LocalBoxFuture<'static, ()>;
@@ -235,6 +237,27 @@ impl<K: StoreId> Drop for RequestRegistry<K> {
     }
 }
 
+/// Where the next snapshot of `request` goes in the page's serialized data (`None` when this
+/// thread does not render `request`).
+///
+/// Snapshots use ids of their own, far above those Leptos counts from zero for its resources,
+/// so that they take nothing from that count: the browser finds them by their key, not by
+/// their position, and a Leptos resource created after a hydrated store is numbered the same on
+/// both sides even when the server calls `use_hydrated_store` more often (a `<Suspense>` runs
+/// its children once more on the server to find their resources).
+pub(crate) fn next_snapshot_id(request: RequestKey) -> Option<usize> {
+    /// 2^40: above any count of Leptos resources, below 2^53 (exact in JavaScript), and not an
+    /// array index in JavaScript (above 2^32 - 2), so that it does not stretch the array Leptos
+    /// keeps its data in.
+    const FIRST: u64 = 1 << 40;
+    REQUESTS.with_borrow_mut(|requests| {
+        let state = requests.get_mut(&request)?;
+        let id = FIRST + state.snapshots as u64;
+        state.snapshots += 1;
+        usize::try_from(id).ok()
+    })
+}
+
 /// The registry for `K` of `request`, created on first use, with `new_registry` run once on
 /// a new one. `None` when `request` is not rendered on this thread.
 pub(crate) fn request_registry<K: StoreId>(
@@ -263,8 +286,9 @@ pub(crate) fn request_registry<K: StoreId>(
     Some(registry)
 }
 
-/// Called once with a slot's outcome when it settles.
-pub(crate) type OnSettled<S, E> = Box<dyn FnOnce(&Outcome<S, E>)>;
+/// Called once with a slot's outcome when it settles; returns whether the browser can start
+/// from what the server renders (`false`: the store is rendered as browser-only).
+pub(crate) type OnSettled<S, E> = Box<dyn FnOnce(&Outcome<S, E>) -> bool>;
 
 /// One `use_store` call's store on the server: the hold, and the outcome once settled.
 struct Slot<S: 'static, E: 'static> {
@@ -274,12 +298,34 @@ struct Slot<S: 'static, E: 'static> {
     suspense: RefCell<Vec<TaskHandle>>,
     /// Called once with the outcome when it settles (the hydration snapshot's writer).
     on_settled: RefCell<Option<OnSettled<S, E>>>,
+    /// Whether the store settled into something the browser cannot start from (a failure, a
+    /// snapshot that could not be serialized): it is then read as a browser-only store, so
+    /// that the server renders the fallback and the browser loads it.
+    browser_only: Cell<bool>,
 }
 
 impl<S: 'static, E: 'static> Slot<S, E> {
+    /// Tells the nearest `<Suspense>` that this store is left to the browser, and holds one
+    /// of its tasks for as long as the slot lives: the Suspense then renders its fallback
+    /// (marked incomplete) and never its children. The task must outlive the reading owner: a
+    /// read inside the Suspense's own effect is cleaned up on its next run, and a Suspense
+    /// that saw no task left would race its children (without the store) against the
+    /// fallback.
+    fn leave_to_browser(&self) {
+        if let Some(mut notifier) = use_context::<LocalResourceNotifier>() {
+            notifier.notify();
+        }
+        if let Some(suspense) = use_context::<SuspenseContext>() {
+            self.suspense.borrow_mut().push(suspense.task_id());
+        }
+    }
+
     fn settle(&self, outcome: Outcome<S, E>) {
-        if let Some(on_settled) = self.on_settled.borrow_mut().take() {
-            on_settled(&outcome);
+        let on_settled = self.on_settled.borrow_mut().take();
+        if let Some(on_settled) = on_settled
+            && !on_settled(&outcome)
+        {
+            self.browser_only.set(true);
         }
         *self.outcome.borrow_mut() = Some(outcome);
         let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
@@ -311,6 +357,7 @@ where
         waiters: RefCell::new(Vec::new()),
         suspense: RefCell::new(Vec::new()),
         on_settled: RefCell::new(on_settled),
+        browser_only: Cell::new(false),
     });
     let key = REQUESTS.with_borrow_mut(|requests| {
         let state = requests.get_mut(&request)?;
@@ -372,6 +419,12 @@ pub(crate) fn read_slot<S: 'static, E: 'static>(
     track: bool,
 ) -> (Option<Outcome<S, E>>, bool) {
     with_slot(key, |slot: &Slot<S, E>| {
+        if slot.browser_only.get() {
+            if track {
+                slot.leave_to_browser();
+            }
+            return (None, true);
+        }
         let outcome = slot.outcome.borrow().clone();
         if track
             && outcome.is_none()
@@ -391,6 +444,10 @@ pub(crate) fn poll_slot<S: 'static, E: 'static>(
     cx: &mut Context<'_>,
 ) -> Poll<Outcome<S, E>> {
     with_slot(key, |slot: &Slot<S, E>| match &*slot.outcome.borrow() {
+        Some(_) if slot.browser_only.get() => {
+            slot.leave_to_browser();
+            Poll::Pending
+        }
         Some(outcome) => Poll::Ready(outcome.clone()),
         None => {
             let mut waiters = slot.waiters.borrow_mut();

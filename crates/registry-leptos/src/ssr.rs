@@ -19,8 +19,11 @@ use std::sync::atomic::Ordering;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRef, State};
 use axum::http::{Request, Response, StatusCode};
-use futures::channel::{mpsc, oneshot};
-use futures::{SinkExt, StreamExt};
+use std::panic::AssertUnwindSafe;
+
+use futures::channel::oneshot;
+use futures::future::{self, Either};
+use futures::{FutureExt, StreamExt};
 use leptos::IntoView;
 use leptos::config::LeptosOptions;
 use leptos_axum::AxumRouteListing;
@@ -101,10 +104,16 @@ impl SsrRenderer {
     /// request's store registries.
     ///
     /// The response's head is returned as soon as `render` gives it, and its body streams from
-    /// that thread. When the body ends, or the client goes away, the request's stores are
-    /// released and its registries disposed there.
+    /// that thread. When the body ends, or the client goes away (even while the page waits for
+    /// a store that never loads), the request's stores are released and its registries
+    /// disposed there.
     ///
-    /// A render that panics gives a 500 response; the request's registries are disposed.
+    /// A render that panics before the head gives a 500 response; one that panics while its
+    /// body streams ends the response with an error (the client sees a broken response). The
+    /// request's registries are disposed either way. A panic inside a task that Leptos spawns
+    /// for a `<Suspense>` (in a view closure under it, in a streamed mode) is caught by tokio and
+    /// leaves that Suspense pending: the response then ends when the client goes away, as with
+    /// `leptos_axum`'s own handlers.
     pub fn render<F, Fut>(
         &self,
         req: Request<Body>,
@@ -124,25 +133,13 @@ impl SsrRenderer {
             }
             .await;
             let (parts, body) = response.into_parts();
-            let (mut sender, chunks) = mpsc::channel::<Result<Bytes, axum::Error>>(4);
+            let (sender, mut chunks) = tokio::sync::mpsc::channel::<Result<Bytes, axum::Error>>(4);
+            let chunks = futures::stream::poll_fn(move |cx| chunks.poll_recv(cx));
             if head_sender
                 .send(Response::from_parts(parts, Body::from_stream(chunks)))
                 .is_ok()
             {
-                let mut body = body.into_data_stream();
-                loop {
-                    let next = InRequest {
-                        key,
-                        inner: Box::pin(body.next()),
-                    }
-                    .await;
-                    let Some(chunk) = next else { break };
-                    if sender.send(chunk).await.is_err() {
-                        // The client went away.
-                        break;
-                    }
-                }
-                drop(body);
+                stream_body(key, body, &sender).await;
             } else {
                 drop(body);
             }
@@ -185,12 +182,49 @@ impl SsrRenderer {
         }
     }
 
-    /// Registries and entries of requests being rendered right now, over the whole process:
-    /// both are zero once every response has been sent and its teardown has run.
+    /// Registries and entries of requests being rendered right now, over the whole process.
+    ///
+    /// An entry counts from its load's start until it is disposed; a registry until it is
+    /// disposed and its async teardown has finished, except after an aborted render (the
+    /// client went away before the head, or the render panicked), where the registries are
+    /// disposed at once and their async teardown may still run after they stop counting.
+    /// Both are zero once every response has been sent.
     pub fn live_counts() -> LiveCounts {
         LiveCounts {
             registries: LIVE_REGISTRIES.load(Ordering::Relaxed),
             entries: LIVE_ENTRIES.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Sends `body`'s chunks to `sender` until the body ends or the client goes away (the
+/// receiver is dropped, even while the body waits for a store). A panic while the body is
+/// rendered ends the response with an error, so that the client sees a broken response rather
+/// than a complete-looking one.
+async fn stream_body(
+    key: crate::server::RequestKey,
+    body: Body,
+    sender: &tokio::sync::mpsc::Sender<Result<Bytes, axum::Error>>,
+) {
+    let mut body = body.into_data_stream();
+    loop {
+        let next = InRequest {
+            key,
+            inner: Box::pin(AssertUnwindSafe(body.next()).catch_unwind()),
+        };
+        let next = match future::select(next, Box::pin(sender.closed())).await {
+            Either::Left((next, _)) => next,
+            // The client went away.
+            Either::Right(_) => return,
+        };
+        let chunk = match next {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return,
+            Err(_panic) => Err(axum::Error::new("the page panicked while it was rendered")),
+        };
+        let failed = chunk.is_err();
+        if sender.send(chunk).await.is_err() || failed {
+            return;
         }
     }
 }

@@ -243,19 +243,24 @@ async fn stores_load_per_request_render_and_are_torn_down_after_the_response() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_load_renders_its_error_and_writes_no_snapshot() {
+async fn a_failed_load_renders_the_fallback_for_the_browser_to_load() {
     let _one = ONE_AT_A_TIME.lock().await;
     let renderer = SsrRenderer::new(1);
     let setup = setup();
-    let html = body_text(render(&renderer, &setup, vec!["fail"], false).await).await;
+    let html = body_text(render(&renderer, &setup, vec!["fail", "ok"], false).await).await;
+    // The browser cannot start from a failure: the server renders the fallback, marks the
+    // chunk incomplete (hydration starts from the fallback) and writes no snapshot.
+    assert!(!html.contains("cannot load"), "{html}");
+    assert!(html.contains("<main>loading"), "{html}");
+    assert!(html.contains("__INCOMPLETE_CHUNKS=[0,"), "{html}");
+    assert!(html.contains(r#"= "null";"#), "{html}");
+    // The other store on the page renders.
     assert!(
-        html.contains(r#"<p class="error">the store failed to load: cannot load: fail</p>"#),
+        html.contains(r#"<p class="notes">first note of ok</p>"#),
         "{html}"
     );
-    // `null`: the browser loads the store itself.
-    assert!(html.contains(r#"= "null";"#), "{html}");
     nothing_live().await;
-    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 1);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,6 +315,125 @@ async fn async_teardown_finishes_before_the_request_ends() {
             .load(Ordering::SeqCst),
         1
     );
+}
+
+/// A store read by a component that another store's Suspense renders once it is ready.
+#[component]
+fn Nested() -> impl IntoView {
+    let outer = use_hydrated_store(move || notes("outer".to_string()));
+    view! {
+        <Suspense fallback=|| "loading outer">
+            {move || outer.get().map(|_| view! { <NotesView id="inner".to_string()/> })}
+        </Suspense>
+        <NotesView id="sibling".to_string()/>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_stores_each_carry_their_own_snapshot() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let context = setup.clone();
+    let handler = leptos_axum::render_app_async_with_context(
+        move || provide_context(context.clone()),
+        || {
+            provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+            view! { <main><Nested/></main> }
+        },
+    );
+    let html = body_text(renderer.render(request(), handler).await).await;
+    // Each snapshot names its store, wherever it is written: the browser finds it by that
+    // name, not by its position (a Suspense runs its children twice on the server).
+    for id in ["outer", "inner", "sibling"] {
+        let snapshot = format!(r#"\"snapshot\":[\"first note of {id}\"]"#);
+        assert!(html.contains(&snapshot), "no snapshot of {id}: {html}");
+        assert!(
+            html.contains(&format!(r#"|\\\"{id}\\\"\",\"snapshot"#)),
+            "{id}'s key: {html}"
+        );
+    }
+    // Leptos's own data ids are left alone: the snapshots are numbered from 2^40.
+    assert!(
+        html.contains("__RESOLVED_RESOURCES[1099511627776] = "),
+        "{html}"
+    );
+    nothing_live().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_while_the_body_waits_for_a_store_ends_the_request() {
+    use futures::StreamExt;
+
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let context = setup.clone();
+    // Out of order: the head and the fallback come at once, the store never loads.
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(context.clone()),
+        || {
+            provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+            view! { <main><NotesView id="never".to_string()/></main> }
+        },
+    );
+    let response = renderer.render(request(), handler).await;
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body().into_data_stream();
+    let first = body.next().await.expect("a first chunk").expect("a chunk");
+    assert!(String::from_utf8_lossy(&first).contains("loading"));
+    // The client goes away.
+    drop(body);
+    nothing_live().await;
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 1);
+}
+
+#[component]
+fn PanicsWhenReady() -> impl IntoView {
+    let store = use_hydrated_store(move || notes("ready".to_string()));
+    view! {
+        <Suspense fallback=|| "loading">
+            {move || Suspend::new(async move {
+                let notes = store.await;
+                if notes.is_ok() {
+                    panic!("the view panicked while the body was streamed");
+                }
+                "unreachable"
+            })}
+        </Suspense>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_while_the_body_streams_breaks_the_response() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let context = setup.clone();
+    let handler = leptos_axum::render_app_to_stream_in_order_with_context(
+        move || provide_context(context.clone()),
+        || {
+            provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+            view! { <main><p>"first part"</p><PanicsWhenReady/></main> }
+        },
+    );
+    let response = renderer.render(request(), handler).await;
+    assert_eq!(response.status(), 200, "the head was sent before the panic");
+    let body = tokio::time::timeout(
+        Duration::from_secs(5),
+        axum::body::to_bytes(response.into_body(), usize::MAX),
+    )
+    .await;
+    match body {
+        Ok(Err(_broken)) => {}
+        // A panic inside a task Leptos spawned leaves the body pending: the client gives up.
+        Err(_pending) => {}
+        Ok(Ok(bytes)) => panic!(
+            "a complete-looking response: {}",
+            String::from_utf8_lossy(&bytes)
+        ),
+    }
+    nothing_live().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -170,7 +170,12 @@ fn TodosCard() -> impl IntoView {
         <article class="card">
             <h2>"Todos"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading todos…"</p> }>
-                {move || todos.get().map(|todos| todos.map(|todos| view! { <TodoList items=todos.items.clone()/> }))}
+                {move || todos.get().map(|todos| todos.map(|todos| view! {
+                    <TodoList items=todos.items.clone()/>
+                    // A component that only exists once the todos have loaded, reading another
+                    // store under the same Suspense: nested stores hydrate too.
+                    <Owner id/>
+                }))}
             </Suspense>
         </article>
     }
@@ -188,6 +193,23 @@ fn TodoList(items: Vec<Todo>) -> impl IntoView {
     }
 }
 
+/// Who owns the workspace's todos: the first member. Rendered inside the todos' `<Suspense>`,
+/// which waits for this store too. (Not a `<Suspense>` of its own: in Leptos 0.8 a Suspense
+/// nested in another's children is created twice on the server, and if it renders its
+/// fallback there, as when the store fails, the browser cannot match it while hydrating.)
+#[component]
+fn Owner(id: Memo<String>) -> impl IntoView {
+    let members = use_hydrated_store(move || stores::members(id.get()));
+    move || {
+        members.get().map(|members| {
+            let owner = members.ok().and_then(|members| {
+                members.members.first().map(|member| member.name.clone())
+            });
+            view! { <p data-testid="owner">"Owned by "{owner.unwrap_or_else(|| "nobody".to_string())}</p> }
+        })
+    }
+}
+
 #[component]
 fn MembersSummary(id: Memo<String>) -> impl IntoView {
     let members = use_hydrated_store(move || stores::members(id.get()));
@@ -195,12 +217,15 @@ fn MembersSummary(id: Memo<String>) -> impl IntoView {
         <aside class="card">
             <h2>"Members"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading members…"</p> }>
-                {move || members.get().map(|members| members.map(|members| view! {
-                    <p data-testid="member-count">{members.members.len()}" members"</p>
-                    <ul data-testid="members">
-                        {members.members.iter().map(|member| view! { <li>{member.name.clone()}</li> }).collect_view()}
-                    </ul>
-                }))}
+                {move || members.get().map(|members| match members {
+                    Ok(members) => view! {
+                        <p data-testid="member-count">{members.members.len()}" members"</p>
+                        <ul data-testid="members">
+                            {members.members.iter().map(|member| view! { <li>{member.name.clone()}</li> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <p data-testid="members-error">{error.to_string()}</p> }.into_any(),
+                })}
             </Suspense>
         </aside>
     }

@@ -79,14 +79,18 @@ pub fn todos(workspace: String) -> StoreOptions<String, Todos, LoadError> {
     })
 }
 
-/// The options of `workspace`'s members.
+/// The options of `workspace`'s members. Those of an `offline-` workspace fail to load, on
+/// the server and in the browser.
 pub fn members(workspace: String) -> StoreOptions<String, Members, LoadError> {
     StoreOptions::new(workspace, |ctx: LoadContext<String>| {
+        let offline = ctx.store_id().starts_with("offline-");
         let members = load(&ctx, "members", data::members_of);
         async move {
-            Ok(Members {
-                members: members.await?,
-            })
+            let members = members.await?;
+            if offline {
+                return Err(LoadError("the member directory is offline".to_string()));
+            }
+            Ok(Members { members })
         }
     })
 }

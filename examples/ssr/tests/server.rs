@@ -55,6 +55,39 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_fails_on_the_server_is_left_to_the_browser() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (server, addr) = start(Duration::from_millis(5)).await;
+    let page = get(addr, "/ws/offline-lab").await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    // The members failed: the Suspense boundaries that read them (the members card, and the
+    // todos card, whose owner line reads them) render their fallback, marked incomplete, with
+    // no members snapshot, so that the browser loads them. The todos' snapshot is written.
+    assert!(body.contains("Loading members…"), "{body}");
+    assert!(body.contains("Loading todos…"), "{body}");
+    assert!(
+        body.contains(r#"\"title\":\"Plan the week of offline-lab\""#),
+        "{body}"
+    );
+    assert!(!body.contains("offline</p>"), "{body}");
+    assert!(
+        !body.contains(r#"\"name\":\"Ada (offline-lab)\""#),
+        "{body}"
+    );
+    assert!(body.contains("__INCOMPLETE_CHUNKS=["), "{body}");
+    eventually("registries disposed", || {
+        SsrRenderer::live_counts() == zero()
+    })
+    .await;
+    let stats = server.stats();
+    assert_eq!(
+        stats.loads.load(Ordering::SeqCst),
+        stats.teardowns.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_ssr_mode_renders_the_data() {
     let _one = ONE_AT_A_TIME.lock().await;
     let (_server, addr) = start(Duration::from_millis(30)).await;
