@@ -69,11 +69,21 @@ pub trait HydratableStore<K: StoreId = String>: Sized + 'static {
 /// - **In the browser after hydration** (client navigation, a later switch of the options):
 ///   exactly `use_store`.
 ///
-/// When the server had no snapshot to give (its load failed, or it rendered the fallback), the
-/// browser loads the store as `use_store` does.
+/// The browser finds a snapshot by the entry it names (the store and error types and the id),
+/// not by the position of the call: components may call `use_hydrated_store` in any order, and
+/// several components may use the same store.
 ///
-/// Call it in the same order on both sides, as Leptos resources are: the snapshot is matched
-/// to its call by position.
+/// **A store that fails on the server** is left to the browser: the browser could not start
+/// from a failure, so its `<Suspense>` renders the fallback (marked incomplete, as for a
+/// browser-only store), no snapshot is written, and the browser loads the store as `use_store`
+/// does. The same happens when a snapshot cannot be serialized (a warning is logged).
+///
+/// **Limits.** A snapshot the browser cannot read (the browser runs another version of the
+/// snapshot type than the server) is logged and the store loads in the browser, which Leptos
+/// then reports as a hydration mismatch. In Leptos 0.8 a `<Suspense>` nested in another one's
+/// children is created twice on the server; when such a nested boundary renders its fallback
+/// there (a failure, a browser-only store), the browser cannot match it while hydrating: read
+/// the stores of nested components under the outer `<Suspense>` instead of a nested one.
 ///
 /// ```
 /// use leptos::prelude::*;

@@ -106,6 +106,8 @@
 //!   does not run), the entry is ready at once, and the server's HTML is kept. From then on it
 //!   is the browser registry's: its cache time, its teardown. After hydration
 //!   `use_hydrated_store` is `use_store`.
+//! - A store that fails on the server is left to the browser: its `<Suspense>` renders the
+//!   fallback, and the browser loads it. [`use_hydrated_store`] says what else to know.
 //!
 //! **Stores that stay in the browser** are read with [`use_store`]. On the server it loads
 //! nothing: its `<Suspense>` renders the fallback (as for a Leptos `LocalResource`, in every
