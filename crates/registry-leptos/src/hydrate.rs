@@ -83,7 +83,10 @@ pub trait HydratableStore<K: StoreId = String>: Sized + 'static {
 /// then reports as a hydration mismatch. In Leptos 0.8 a `<Suspense>` nested in another one's
 /// children is created twice on the server; when such a nested boundary renders its fallback
 /// there (a failure, a browser-only store), the browser cannot match it while hydrating: read
-/// the stores of nested components under the outer `<Suspense>` instead of a nested one.
+/// the stores of nested components under the outer `<Suspense>` instead of a nested one. Read
+/// a store with the same hook everywhere on a page: a `use_store` (or a `preload` on the
+/// registry) of the same entry earlier on the page starts a load in the browser that the
+/// snapshot can no longer replace.
 ///
 /// ```
 /// use leptos::prelude::*;

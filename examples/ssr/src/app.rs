@@ -263,14 +263,31 @@ fn PlainWorkspace() -> impl IntoView {
         move || id.get(),
         |id| plain_load(id, "members", data::members_of),
     );
+    // The same markup as the page with stores: the layout, the clock's fallback, the owner
+    // line under the todos' Suspense.
     view! {
         <section class="workspace">
             <h1 data-testid="workspace">{move || id.get()}</h1>
+            <nav>
+                <A href=move || format!("/ws/{}", id.get())>"Todos"</A>
+                <A href=move || format!("/ws/{}/members", id.get())>"Members"</A>
+            </nav>
+            <p class="clock"><span data-testid="clock">"Open in this tab: …"</span></p>
             <div class="cards">
                 <article class="card">
                     <h2>"Todos"</h2>
                     <Suspense fallback=|| view! { <p class="loading">"Loading todos…"</p> }>
-                        {move || todos.get().map(|todos| todos.map(|items| view! { <TodoList items/> }))}
+                        {move || todos.get().map(|todos| todos.map(|items| {
+                            let owner = members
+                                .get()
+                                .and_then(Result::ok)
+                                .and_then(|members| members.into_iter().next())
+                                .map_or_else(|| "nobody".to_string(), |member| member.name);
+                            view! {
+                                <TodoList items/>
+                                <p data-testid="owner">"Owned by "{owner}</p>
+                            }
+                        }))}
                     </Suspense>
                 </article>
                 <aside class="card">
