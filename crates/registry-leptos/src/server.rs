@@ -101,6 +101,8 @@ struct RequestState {
     registries: Vec<(TypeId, Box<dyn Any>, DisposeFn)>,
     slots: HashMap<u64, Rc<dyn Any>>,
     next_slot: u64,
+    /// Suspense tasks held until the request ends: those of stores left to the browser.
+    held_tasks: Vec<TaskHandle>,
     /// Snapshots written into the page so far.
     snapshots: usize,
 }
@@ -295,7 +297,13 @@ struct Slot<S: 'static, E: 'static> {
     _guard: RetainGuard,
     outcome: RefCell<Option<Outcome<S, E>>>,
     waiters: RefCell<Vec<Waker>>,
-    suspense: RefCell<Vec<TaskHandle>>,
+    /// Suspense tasks taken by reads while the store loads. Shared with the task that waits
+    /// for the load, which drops them when it settles even if this slot ended before: a
+    /// `<Suspense>` re-creates its children (and their slots) on the server while it waits,
+    /// and must not see its tasks run out before the store has loaded.
+    suspense: Rc<RefCell<Vec<TaskHandle>>>,
+    /// The request this slot belongs to.
+    request: RequestKey,
     /// Called once with the outcome when it settles (the hydration snapshot's writer).
     on_settled: RefCell<Option<OnSettled<S, E>>>,
     /// Whether the store settled into something the browser cannot start from (a failure, a
@@ -306,17 +314,22 @@ struct Slot<S: 'static, E: 'static> {
 
 impl<S: 'static, E: 'static> Slot<S, E> {
     /// Tells the nearest `<Suspense>` that this store is left to the browser, and holds one
-    /// of its tasks for as long as the slot lives: the Suspense then renders its fallback
-    /// (marked incomplete) and never its children. The task must outlive the reading owner: a
-    /// read inside the Suspense's own effect is cleaned up on its next run, and a Suspense
-    /// that saw no task left would race its children (without the store) against the
+    /// of its tasks until the request ends: the Suspense then renders its fallback (marked
+    /// incomplete) and never its children. The task must outlive the reading owner and this
+    /// slot: a read inside the Suspense's own effect is cleaned up on its next run, and a
+    /// Suspense that saw no task left would race its children (without the store) against the
     /// fallback.
     fn leave_to_browser(&self) {
         if let Some(mut notifier) = use_context::<LocalResourceNotifier>() {
             notifier.notify();
         }
         if let Some(suspense) = use_context::<SuspenseContext>() {
-            self.suspense.borrow_mut().push(suspense.task_id());
+            let task = suspense.task_id();
+            REQUESTS.with_borrow_mut(|requests| {
+                if let Some(state) = requests.get_mut(&self.request) {
+                    state.held_tasks.push(task);
+                }
+            });
         }
     }
 
@@ -355,7 +368,8 @@ where
         _guard: guard,
         outcome: RefCell::new(None),
         waiters: RefCell::new(Vec::new()),
-        suspense: RefCell::new(Vec::new()),
+        suspense: Rc::default(),
+        request,
         on_settled: RefCell::new(on_settled),
         browser_only: Cell::new(false),
     });
@@ -376,6 +390,7 @@ where
         Lookup::Ready(outcome) => slot.settle(outcome),
         Lookup::Pending(load) => {
             let weak = Rc::downgrade(&slot);
+            let suspense = Rc::clone(&slot.suspense);
             drop(slot);
             // This thread renders `request`, so it runs a tokio `LocalRuntime` (a
             // `LocalPoolHandle` worker): the task stays here.
@@ -384,6 +399,7 @@ where
                 if let Some(slot) = weak.upgrade() {
                     slot.settle(outcome);
                 }
+                drop(std::mem::take(&mut *suspense.borrow_mut()));
             });
         }
     }

@@ -29,7 +29,8 @@ struct Counters {
 }
 
 /// What the loaders count. A loader's id says how it behaves: "fail", "never" (a load that
-/// never finishes), "slow-teardown" (50 ms of async teardown), or else a 10 ms load.
+/// never finishes), "slow-teardown" (50 ms of async teardown and a 60 ms load), "slow…" (a
+/// 60 ms load), or else a 10 ms load.
 #[derive(Clone)]
 struct Setup {
     counters: Arc<Counters>,
@@ -85,7 +86,8 @@ fn notes(id: String) -> StoreOptions<String, Notes, NotesError> {
                 "fail" => Err(NotesError(id)),
                 "never" => std::future::pending().await,
                 _ => {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    let ms = if id.starts_with("slow") { 60 } else { 10 };
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
                     Ok(Notes {
                         items: vec![format!("first note of {id}")],
                     })
@@ -358,6 +360,50 @@ async fn nested_stores_each_carry_their_own_snapshot() {
         html.contains("__RESOLVED_RESOURCES[1099511627776] = "),
         "{html}"
     );
+    nothing_live().await;
+}
+
+/// A line that reads a store under its parent's `<Suspense>` (no Suspense of its own).
+#[component]
+fn InnerLine(id: String) -> impl IntoView {
+    let store = use_hydrated_store(move || notes(id.clone()));
+    move || {
+        store
+            .get()
+            .map(|notes| notes.map(|notes| view! { <p class="inner">{notes.items.join(", ")}</p> }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_read_by_a_component_the_suspense_creates_later_is_waited_for() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for _ in 0..20 {
+        let context = setup.clone();
+        // The outer store loads in 10 ms; the inner one, read by a component that exists only
+        // once the outer one is ready, in 60 ms. The Suspense re-creates that component while
+        // it waits: it must still wait for the inner store.
+        let handler = leptos_axum::render_app_to_stream_in_order_with_context(
+            move || provide_context(context.clone()),
+            || {
+                provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+                let outer = use_hydrated_store(move || notes("outer".to_string()));
+                view! {
+                    <main>
+                        <Suspense fallback=|| "loading">
+                            {move || outer.get().map(|_| view! { <InnerLine id="slow-inner".to_string()/> })}
+                        </Suspense>
+                    </main>
+                }
+            },
+        );
+        let html = body_text(renderer.render(request(), handler).await).await;
+        assert!(
+            html.contains(r#"<main><p class="inner">first note of slow-inner</p>"#),
+            "{html}"
+        );
+    }
     nothing_live().await;
 }
 
