@@ -98,7 +98,7 @@ pub(crate) static LIVE_ENTRIES: AtomicUsize = AtomicUsize::new(0);
 #[derive(Default)]
 struct RequestState {
     /// `StoreRegistry<K>` by `TypeId::of::<K>()`, created on first use.
-    registries: Vec<(TypeId, Box<dyn Any>, DisposeFn)>,
+    registries: Registries,
     slots: HashMap<u64, Rc<dyn Any>>,
     next_slot: u64,
     /// Suspense tasks held until the request ends: those of stores left to the browser.
@@ -154,24 +154,30 @@ impl RequestScope {
         self.key
     }
 
-    fn take(&mut self) -> Option<RequestState> {
+    /// Takes the request's state out of this thread's map (once), releases every store its
+    /// slots hold and disposes its registries. Returns the registries (still counted as live)
+    /// and, for each, the future of its async teardown.
+    fn end(&mut self) -> Option<(Registries, Vec<LocalBoxFuture<'static, ()>>)> {
         if !std::mem::take(&mut self.open) {
             return None;
         }
-        REQUESTS.with_borrow_mut(|requests| requests.remove(&self.key))
+        let state = REQUESTS.with_borrow_mut(|requests| requests.remove(&self.key))?;
+        let RequestState {
+            registries, slots, ..
+        } = state;
+        drop(slots);
+        let teardown = registries
+            .iter()
+            .map(|(_, registry, dispose)| dispose(registry.as_ref()))
+            .collect();
+        Some((registries, teardown))
     }
 
     /// Releases every store the request holds and disposes its registries, awaiting their
     /// async teardown.
     pub(crate) async fn close(mut self) {
-        if let Some(state) = self.take() {
-            let RequestState {
-                registries, slots, ..
-            } = state;
-            drop(slots);
-            for (_, registry, dispose) in &registries {
-                dispose(registry.as_ref()).await;
-            }
+        if let Some((registries, teardown)) = self.end() {
+            futures::future::join_all(teardown).await;
             drop(registries);
         }
     }
@@ -181,17 +187,12 @@ impl Drop for RequestScope {
     fn drop(&mut self) {
         // An aborted render: dispose at once (async teardown still runs, spawned on this
         // thread's runtime).
-        if let Some(state) = self.take() {
-            let RequestState {
-                registries, slots, ..
-            } = state;
-            drop(slots);
-            for (_, registry, dispose) in &registries {
-                drop(dispose(registry.as_ref()));
-            }
-        }
+        drop(self.end());
     }
 }
+
+/// A request's registries, by id type.
+type Registries = Vec<(TypeId, Box<dyn Any>, DisposeFn)>;
 
 /// A request's registry for `K`: counted while alive, its entries counted through its events.
 struct RequestRegistry<K: StoreId> {

@@ -218,16 +218,21 @@ fn MembersSummary(id: Memo<String>) -> impl IntoView {
             <h2>"Members"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading members…"</p> }>
                 {move || members.get().map(|members| match members {
-                    Ok(members) => view! {
-                        <p data-testid="member-count">{members.members.len()}" members"</p>
-                        <ul data-testid="members">
-                            {members.members.iter().map(|member| view! { <li>{member.name.clone()}</li> }).collect_view()}
-                        </ul>
-                    }.into_any(),
+                    Ok(members) => view! { <MemberList members=members.members.clone()/> }.into_any(),
                     Err(error) => view! { <p data-testid="members-error">{error.to_string()}</p> }.into_any(),
                 })}
             </Suspense>
         </aside>
+    }
+}
+
+#[component]
+fn MemberList(members: Vec<data::Member>) -> impl IntoView {
+    view! {
+        <p data-testid="member-count">{members.len()}" members"</p>
+        <ul data-testid="members">
+            {members.into_iter().map(|member| view! { <li>{member.name}</li> }).collect_view()}
+        </ul>
     }
 }
 
@@ -293,12 +298,7 @@ fn PlainWorkspace() -> impl IntoView {
                 <aside class="card">
                     <h2>"Members"</h2>
                     <Suspense fallback=|| view! { <p class="loading">"Loading members…"</p> }>
-                        {move || members.get().map(|members| members.map(|members| view! {
-                            <p data-testid="member-count">{members.len()}" members"</p>
-                            <ul data-testid="members">
-                                {members.into_iter().map(|member| view! { <li>{member.name}</li> }).collect_view()}
-                            </ul>
-                        }))}
+                        {move || members.get().map(|members| members.map(|members| view! { <MemberList members/> }))}
                     </Suspense>
                 </aside>
             </div>

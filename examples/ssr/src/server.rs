@@ -98,18 +98,24 @@ impl Server {
         &self.stats
     }
 
-    /// The app's routes (rendered with stores), the API and the browser's files.
-    pub fn router(&self) -> Router {
+    /// Leptos's options (where the browser's files are) and what every render is given.
+    fn leptos_setup(&self) -> (LeptosOptions, ServerContext) {
         let options = LeptosOptions::builder()
             .output_name("ssr_example")
             .site_root(self.config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .build();
-        let routes = generate_route_list(App);
         let context = ServerContext {
             delay: self.config.store_delay,
             stats: Arc::clone(&self.stats),
         };
+        (options, context)
+    }
+
+    /// The app's routes (rendered with stores), the API and the browser's files.
+    pub fn router(&self) -> Router {
+        let (options, context) = self.leptos_setup();
+        let routes = generate_route_list(App);
         let page = self.renderer.route_handler(
             routes.clone(),
             {
@@ -137,16 +143,8 @@ impl Server {
     /// without [`SsrRenderer`]: there is no request registry, so every store renders its
     /// fallback on the server and loads in the browser. For tests.
     pub fn router_without_stores(&self) -> Router {
-        let options = LeptosOptions::builder()
-            .output_name("ssr_example")
-            .site_root(self.config.site_root.to_string_lossy().into_owned())
-            .site_pkg_dir("pkg")
-            .build();
+        let (options, context) = self.leptos_setup();
         let routes = generate_route_list(App);
-        let context = ServerContext {
-            delay: self.config.store_delay,
-            stats: Arc::clone(&self.stats),
-        };
         Router::new()
             .leptos_routes_with_context(
                 &options,
