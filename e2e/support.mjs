@@ -73,12 +73,12 @@ export function launchChromium() {
 }
 
 /**
- * Opens the demo at `path` in a fresh context (a fresh registry) and waits for the app to be
- * mounted. `problems` collects console errors and warnings and uncaught exceptions, for the
- * test to check.
+ * Opens `url` in a fresh browser context. `problems` collects console errors and warnings and
+ * uncaught exceptions, for the test to check; `requests` the paths of the requests the page
+ * made. With `javaScript: false`, no script (and no wasm) runs.
  */
-export async function openDemo(browser, baseUrl, path = '/') {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+export async function openPage(browser, url, { javaScript = true, viewport = { width: 1400, height: 860 } } = {}) {
+  const context = await browser.newContext({ javaScriptEnabled: javaScript, viewport });
   const page = await context.newPage();
   const problems = [];
   page.on('console', (message) => {
@@ -88,9 +88,20 @@ export async function openDemo(browser, baseUrl, path = '/') {
     }
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  await page.goto(baseUrl + path);
-  await page.waitForSelector('.shell', { timeout: PATIENCE_MS });
-  return { page, problems, close: () => context.close() };
+  const requests = [];
+  page.on('request', (request) => requests.push({ path: new URL(request.url()).pathname, at: Date.now() }));
+  await page.goto(url);
+  return { page, problems, requests, close: () => context.close() };
+}
+
+/**
+ * Opens the demo at `path` in a fresh context (a fresh registry) and waits for the app to be
+ * mounted (see `openPage`).
+ */
+export async function openDemo(browser, baseUrl, path = '/') {
+  const opened = await openPage(browser, baseUrl + path);
+  await opened.page.waitForSelector('.shell', { timeout: PATIENCE_MS });
+  return opened;
 }
 
 /** Waits until the text of `selector` is `expected` (a string, trimmed, or a RegExp). */

@@ -5,7 +5,7 @@
 // the example first: `bash e2e/run.sh` does everything (SSR_BUILD_ONLY=1 bash scripts/ssr.sh).
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, PATIENCE_MS, startSsrServer, waitForText } from '../support.mjs';
+import { launchChromium, openPage, PATIENCE_MS, startSsrServer, waitForText } from '../support.mjs';
 
 let server;
 let browser;
@@ -21,36 +21,26 @@ after(async () => {
   await server?.close();
 });
 
-afterEach(async () => {
+/** Closes the open page, checking that it logged no error or warning. */
+async function closeChecked() {
   if (!opened) return;
   const { problems, close } = opened;
   opened = undefined;
   await close();
   assert.deepEqual(problems, [], 'the page logged errors or warnings');
-});
+}
 
-/** Opens `path` in a fresh context; with `javaScript: false`, no script (and no wasm) runs. */
+afterEach(closeChecked);
+
+/**
+ * Opens `path` in a fresh context (see `openPage`). `apiCalls()` lists the page's requests to
+ * the API so far.
+ */
 async function open(path, { javaScript = true } = {}) {
-  const context = await browser.newContext({
-    javaScriptEnabled: javaScript,
-    viewport: { width: 1200, height: 800 },
-  });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') {
-      problems.push(`console.${message.type()}: ${message.text()}`);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  const apiCalls = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.pathname.startsWith('/api/')) apiCalls.push({ path: url.pathname, at: Date.now() });
-  });
-  await page.goto(server.url + path);
-  opened = { page, problems, close: () => context.close() };
-  return { page, apiCalls };
+  opened = await openPage(browser, server.url + path, { javaScript, viewport: { width: 1200, height: 800 } });
+  const { requests } = opened;
+  const apiCalls = () => requests.filter((request) => request.path.startsWith('/api/'));
+  return { page: opened.page, apiCalls };
 }
 
 /** The texts of the elements matching `selector`. */
@@ -93,7 +83,7 @@ test('hydration boots the stores from the snapshots: zero loads in the browser',
   assert.equal(seen['members:loads'], undefined, JSON.stringify(seen));
   // The store that stays in the browser loaded there, once.
   assert.equal(seen['clock:loads'], 1, JSON.stringify(seen));
-  assert.deepEqual(apiCalls, [], 'the browser fetched store data');
+  assert.deepEqual(apiCalls(), [], 'the browser fetched store data');
   // The server's nodes were kept: the same text, no fallback.
   assert.deepEqual(await texts(page, '[data-testid=todos] li'), [
     'Plan the week of acme',
@@ -111,8 +101,7 @@ test('a store that failed on the server renders its fallback there and loads in 
     assert.equal(await page.textContent('aside .loading'), 'Loading members…');
     assert.equal(await page.textContent('article .loading'), 'Loading todos…');
     assert.equal(await page.$('[data-testid=members-error]'), null);
-    await opened.close();
-    opened = undefined;
+    await closeChecked();
   }
   const { page, apiCalls } = await open('/ws/offline-lab');
   await hydrated(page);
@@ -126,7 +115,7 @@ test('a store that failed on the server renders its fallback there and loads in 
   assert.equal(seen['members:loads'], 1, JSON.stringify(seen));
   assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
   assert.equal(seen['todos:loads'], undefined, JSON.stringify(seen));
-  assert.deepEqual(apiCalls.map((call) => call.path), ['/api/members/offline-lab']);
+  assert.deepEqual(apiCalls().map((call) => call.path), ['/api/members/offline-lab']);
 });
 
 test('a hydrated store then lives by the browser registry: cache time and teardown', async () => {
@@ -159,11 +148,11 @@ test('client navigation loads through the browser registry, preloaded by the rou
   assert.equal(seen['members:loads'], 1, JSON.stringify(seen));
   assert.equal(seen['todos:hydrations'], undefined, JSON.stringify(seen));
   // A client-side navigation, not a page load: the store data came from the API.
-  const paths = apiCalls.map((call) => call.path).sort();
+  const paths = apiCalls().map((call) => call.path).sort();
   assert.deepEqual(paths, ['/api/members/garden', '/api/todos/garden']);
   // Preloaded by the route: both requests started together, not one after the other (each
   // takes 150 ms on the server).
-  const [first, second] = apiCalls.map((call) => call.at);
+  const [first, second] = apiCalls().map((call) => call.at);
   assert.ok(Math.abs(first - second) < 100, `requests started ${Math.abs(first - second)} ms apart`);
   // The members page of the same workspace uses the members store already loaded.
   await page.click('text=Members');
@@ -182,8 +171,7 @@ test('markup in store data stays text, in the server HTML and after hydration', 
   {
     const { page } = await open('/ws/tricky', { javaScript: false });
     assert.deepEqual(await texts(page, '[data-testid=todos] li'), expected);
-    await opened.close();
-    opened = undefined;
+    await closeChecked();
   }
   const { page } = await open('/ws/tricky');
   await hydrated(page);
