@@ -33,16 +33,31 @@ use crate::resource::Outcome;
 /// response), and marks its chunk so that the browser starts from the fallback when it
 /// hydrates. Outside any Suspense there is nothing to tell.
 ///
-/// It also keeps a Suspense task open until the reading owner is cleaned up (the end of the
-/// request), as a pending `LocalResource` does: otherwise the Suspense would see no pending
-/// task and race "render the children" against "render the fallback", and a synchronous read
-/// could put the children, without the store, into the page.
+/// It also holds one of the Suspense's tasks: otherwise the Suspense would see no pending task
+/// and race "render the children" against "render the fallback", and a synchronous read could
+/// put the children, without the store, into the page. The task is held until the request
+/// ends when [`SsrRenderer`](crate::ssr::SsrRenderer) renders it, else until the reading owner
+/// is cleaned up. It must outlive the reading owner where it can: a read inside the Suspense's
+/// own effect is cleaned up on the effect's next run.
 pub(crate) fn notify_browser_only() {
     if let Some(mut notifier) = use_context::<LocalResourceNotifier>() {
         notifier.notify();
     }
-    if let Some(suspense) = use_context::<SuspenseContext>() {
-        let task = suspense.task_id();
+    let Some(suspense) = use_context::<SuspenseContext>() else {
+        return;
+    };
+    let task = suspense.task_id();
+    let unheld = match use_context::<RequestKey>() {
+        Some(request) => REQUESTS.with_borrow_mut(|requests| match requests.get_mut(&request) {
+            Some(state) => {
+                state.held_tasks.push(task);
+                None
+            }
+            None => Some(task),
+        }),
+        None => Some(task),
+    };
+    if let Some(task) = unheld {
         Owner::on_cleanup(move || drop(task));
     }
 }
@@ -101,7 +116,8 @@ struct RequestState {
     registries: Registries,
     slots: HashMap<u64, Rc<dyn Any>>,
     next_slot: u64,
-    /// Suspense tasks held until the request ends: those of stores left to the browser.
+    /// Suspense tasks held until the request ends: those of reads left to the browser
+    /// ([`notify_browser_only`]).
     held_tasks: Vec<TaskHandle>,
     /// Snapshots written into the page so far.
     snapshots: usize,
@@ -303,37 +319,16 @@ struct Slot<S: 'static, E: 'static> {
     /// `<Suspense>` re-creates its children (and their slots) on the server while it waits,
     /// and must not see its tasks run out before the store has loaded.
     suspense: Rc<RefCell<Vec<TaskHandle>>>,
-    /// The request this slot belongs to.
-    request: RequestKey,
     /// Called once with the outcome when it settles (the hydration snapshot's writer).
     on_settled: RefCell<Option<OnSettled<S, E>>>,
     /// Whether the store settled into something the browser cannot start from (a failure, a
-    /// snapshot that could not be serialized): it is then read as a browser-only store, so
-    /// that the server renders the fallback and the browser loads it.
+    /// snapshot that could not be serialized): it is then read as a browser-only store
+    /// ([`notify_browser_only`]), so that the server renders the fallback and the browser
+    /// loads it.
     browser_only: Cell<bool>,
 }
 
 impl<S: 'static, E: 'static> Slot<S, E> {
-    /// Tells the nearest `<Suspense>` that this store is left to the browser, and holds one
-    /// of its tasks until the request ends: the Suspense then renders its fallback (marked
-    /// incomplete) and never its children. The task must outlive the reading owner and this
-    /// slot: a read inside the Suspense's own effect is cleaned up on its next run, and a
-    /// Suspense that saw no task left would race its children (without the store) against the
-    /// fallback.
-    fn leave_to_browser(&self) {
-        if let Some(mut notifier) = use_context::<LocalResourceNotifier>() {
-            notifier.notify();
-        }
-        if let Some(suspense) = use_context::<SuspenseContext>() {
-            let task = suspense.task_id();
-            REQUESTS.with_borrow_mut(|requests| {
-                if let Some(state) = requests.get_mut(&self.request) {
-                    state.held_tasks.push(task);
-                }
-            });
-        }
-    }
-
     fn settle(&self, outcome: Outcome<S, E>) {
         let on_settled = self.on_settled.borrow_mut().take();
         if let Some(on_settled) = on_settled
@@ -370,7 +365,6 @@ where
         outcome: RefCell::new(None),
         waiters: RefCell::new(Vec::new()),
         suspense: Rc::default(),
-        request,
         on_settled: RefCell::new(on_settled),
         browser_only: Cell::new(false),
     });
@@ -438,7 +432,7 @@ pub(crate) fn read_slot<S: 'static, E: 'static>(
     with_slot(key, |slot: &Slot<S, E>| {
         if slot.browser_only.get() {
             if track {
-                slot.leave_to_browser();
+                notify_browser_only();
             }
             return (None, true);
         }
@@ -461,10 +455,7 @@ pub(crate) fn poll_slot<S: 'static, E: 'static>(
     cx: &mut Context<'_>,
 ) -> Poll<Outcome<S, E>> {
     with_slot(key, |slot: &Slot<S, E>| match &*slot.outcome.borrow() {
-        Some(_) if slot.browser_only.get() => {
-            slot.leave_to_browser();
-            Poll::Pending
-        }
+        Some(_) if slot.browser_only.get() => poll_pending(cx),
         Some(outcome) => Poll::Ready(outcome.clone()),
         None => {
             let mut waiters = slot.waiters.borrow_mut();
