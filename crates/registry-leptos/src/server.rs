@@ -9,7 +9,7 @@
 //! each `use_store` call holds. Leptos context and futures carry only `Copy + Send` keys into
 //! that map ([`RequestKey`], [`SlotKey`]); an `Rc` never enters them.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
@@ -112,7 +112,7 @@ pub(crate) static LIVE_ENTRIES: AtomicUsize = AtomicUsize::new(0);
 /// One request's stores: its registries by id type, and the slots of its `use_store` calls.
 #[derive(Default)]
 struct RequestState {
-    /// `StoreRegistry<K>` by `TypeId::of::<K>()`, created on first use.
+    /// One registry per id type, created on first use.
     registries: Registries,
     slots: HashMap<u64, Rc<dyn Any>>,
     next_slot: u64,
@@ -122,8 +122,6 @@ struct RequestState {
     /// Snapshots written into the page so far.
     snapshots: usize,
 }
-
-type DisposeFn = fn(&dyn Any) -> LocalBoxFuture<'static, ()>;
 
 thread_local! {
     static REQUESTS: RefCell<HashMap<RequestKey, RequestState>> = RefCell::new(HashMap::new());
@@ -184,7 +182,7 @@ impl RequestScope {
         drop(slots);
         let teardown = registries
             .iter()
-            .map(|(_, registry, dispose)| dispose(registry.as_ref()))
+            .map(|registry| registry.dispose())
             .collect();
         Some((registries, teardown))
     }
@@ -207,8 +205,20 @@ impl Drop for RequestScope {
     }
 }
 
-/// A request's registries, by id type.
-type Registries = Vec<(TypeId, Box<dyn Any>, DisposeFn)>;
+/// A request's registries, one per id type.
+type Registries = Vec<Box<dyn ErasedRegistry>>;
+
+/// A [`RequestRegistry`] of any id type.
+trait ErasedRegistry: Any {
+    /// Disposes the registry (sync callbacks now); the future waits for async teardown.
+    fn dispose(&self) -> LocalBoxFuture<'static, ()>;
+}
+
+impl<K: StoreId> ErasedRegistry for RequestRegistry<K> {
+    fn dispose(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(self.registry.dispose_async())
+    }
+}
 
 /// A request's registry for `K`: counted while alive, its entries counted through its events.
 struct RequestRegistry<K: StoreId> {
@@ -234,17 +244,6 @@ impl<K: StoreId> RequestRegistry<K> {
         Self {
             registry,
             _entries: entries,
-        }
-    }
-
-    /// Disposes the registry (sync callbacks now); the future waits for async teardown.
-    fn dispose(this: &dyn Any) -> LocalBoxFuture<'static, ()> {
-        match this.downcast_ref::<Self>() {
-            Some(this) => {
-                let finished = this.registry.dispose_async();
-                Box::pin(finished)
-            }
-            None => Box::pin(async {}),
         }
     }
 }
@@ -285,18 +284,15 @@ pub(crate) fn request_registry<K: StoreId>(
 ) -> Option<StoreRegistry<K>> {
     let (registry, created) = REQUESTS.with_borrow_mut(|requests| {
         let state = requests.get_mut(&request)?;
-        let id = TypeId::of::<K>();
-        if let Some((_, registry, _)) = state.registries.iter().find(|(t, ..)| *t == id) {
-            let registry = registry.downcast_ref::<RequestRegistry<K>>()?;
-            return Some((registry.registry.clone(), false));
+        let existing = state.registries.iter().find_map(|registry| {
+            (registry.as_ref() as &dyn Any).downcast_ref::<RequestRegistry<K>>()
+        });
+        if let Some(existing) = existing {
+            return Some((existing.registry.clone(), false));
         }
         let registry = RequestRegistry::<K>::new();
         let handle = registry.registry.clone();
-        state.registries.push((
-            id,
-            Box::new(registry),
-            RequestRegistry::<K>::dispose as DisposeFn,
-        ));
+        state.registries.push(Box::new(registry));
         Some((handle, true))
     })?;
     if created {
