@@ -257,7 +257,9 @@ mod browser {
     const PREFIX: &str = "{\"registry_leptos::store\":";
 
     thread_local! {
-        /// The page's snapshots, read once (and again on a miss: a streamed page may add more).
+        /// The page's snapshots, read on the first lookup. The page has them all by then: it
+        /// hydrates from a module script, which runs once the whole (streamed) document has
+        /// been parsed, after the scripts that carry them.
         static SNAPSHOTS: RefCell<Option<HashMap<String, serde_json::Value>>> =
             const { RefCell::new(None) };
     }
@@ -296,11 +298,7 @@ mod browser {
     /// The server's snapshot for `key`, if the page has one.
     pub(super) fn server_snapshot<T: DeserializeOwned>(key: &str) -> Option<T> {
         let value = SNAPSHOTS.with_borrow_mut(|snapshots| {
-            if let Some(value) = snapshots.as_ref().and_then(|map| map.get(key)) {
-                return Some(value.clone());
-            }
-            let page = snapshots.insert(read_page());
-            page.get(key).cloned()
+            snapshots.get_or_insert_with(read_page).get(key).cloned()
         })?;
         serde_json::from_value(value)
             .map_err(|error| {
