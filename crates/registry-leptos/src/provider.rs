@@ -115,10 +115,7 @@ pub fn provide_store_registry(registry: StoreRegistry) {
 pub fn provide_store_registry_of<K: StoreId>(registry: StoreRegistry<K>) {
     #[cfg(target_arch = "wasm32")]
     let context = {
-        let owner = leptos::prelude::Owner::current()
-            .map(|owner| owner.child())
-            .unwrap_or_default();
-        registry.set_load_scope(move |load: &mut dyn FnMut()| owner.with(load));
+        load_under_own_owner(&registry);
         RegistryContext {
             registry: send_wrapper::SendWrapper::new(registry),
             retried: ArcTrigger::new(),
@@ -131,13 +128,7 @@ pub fn provide_store_registry_of<K: StoreId>(registry: StoreRegistry<K>) {
         let request = use_context::<crate::server::RequestKey>()
             .or_else(crate::server::current_request)
             .filter(|&request| {
-                let owner = leptos::prelude::Owner::current()
-                    .map(|owner| owner.child())
-                    .unwrap_or_default();
-                crate::server::request_registry::<K>(request, move |registry| {
-                    registry.set_load_scope(move |load: &mut dyn FnMut()| owner.with(load));
-                })
-                .is_some()
+                crate::server::request_registry::<K>(request, load_under_own_owner).is_some()
             });
         if let Some(request) = request {
             provide_context(request);
@@ -149,6 +140,16 @@ pub fn provide_store_registry_of<K: StoreId>(registry: StoreRegistry<K>) {
         }
     };
     provide_context(context);
+}
+
+/// Runs `registry`'s loaders under an owner of its own, a child of the current one (the
+/// provider's): what a loader creates lives as long as the registry, not as long as the
+/// component that first asked for the store.
+fn load_under_own_owner<K: StoreId>(registry: &StoreRegistry<K>) {
+    let owner = leptos::prelude::Owner::current()
+        .map(|owner| owner.child())
+        .unwrap_or_default();
+    registry.set_load_scope(move |load: &mut dyn FnMut()| owner.with(load));
 }
 
 /// The context of [`provide_store_registry`], or a panic that says what to add.
