@@ -114,6 +114,21 @@ impl SsrRenderer {
     /// for a `<Suspense>` (in a view closure under it, in a streamed mode) is caught by tokio and
     /// leaves that Suspense pending: the response then ends when the client goes away, as with
     /// `leptos_axum`'s own handlers.
+    ///
+    /// ```no_run
+    /// use axum::{extract::Request, routing::get, Router};
+    /// use leptos::prelude::*;
+    /// use registry_leptos::ssr::SsrRenderer;
+    ///
+    /// # #[component] fn App() -> impl IntoView { view! { <p>"app"</p> } }
+    /// let renderer = SsrRenderer::new(2);
+    /// // The whole page rendered before it is sent (`SsrMode::Async`), for every path.
+    /// let page = leptos_axum::render_app_async_with_context(|| (), || view! { <App/> });
+    /// let app: Router = Router::new().fallback(get(move |req: Request| {
+    ///     let (renderer, page) = (renderer.clone(), page.clone());
+    ///     async move { renderer.render(req, page).await }
+    /// }));
+    /// ```
     pub fn render<F, Fut>(
         &self,
         req: Request<Body>,

@@ -482,6 +482,56 @@ async fn a_panic_while_the_body_streams_breaks_the_response() {
     nothing_live().await;
 }
 
+/// A store whose snapshot JSON cannot hold: a map with non-string keys.
+struct Grid {
+    cells: std::collections::HashMap<(u32, u32), String>,
+}
+
+impl HydratableStore for Grid {
+    type Snapshot = std::collections::HashMap<(u32, u32), String>;
+
+    fn dehydrate(&self) -> Self::Snapshot {
+        self.cells.clone()
+    }
+
+    fn hydrate(cells: Self::Snapshot, _ctx: &LoadContext<String>) -> Self {
+        Grid { cells }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_that_cannot_be_serialized_leaves_the_store_to_the_browser() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let handler = leptos_axum::render_app_async_with_context(
+        || (),
+        || {
+            provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+            let grid = use_hydrated_store(|| {
+                StoreOptions::new("grid".to_string(), |_: LoadContext<String>| async {
+                    let cells = [((0, 0), "a".to_string())].into_iter().collect();
+                    Ok::<_, NotesError>(Grid { cells })
+                })
+            });
+            view! {
+                <main>
+                    <Suspense fallback=|| "loading grid">
+                        {move || grid.get().map(|grid| grid.map(|grid| view! { <p>{grid.cells.len()}" cells"</p> }))}
+                    </Suspense>
+                </main>
+            }
+        },
+    );
+    let html = body_text(renderer.render(request(), handler).await).await;
+    // The server could not write the snapshot, so it must not render what the browser could
+    // not hydrate: the fallback, marked incomplete, and no snapshot.
+    assert!(html.contains("<main>loading grid"), "{html}");
+    assert!(!html.contains("1 cells"), "{html}");
+    assert!(html.contains("__INCOMPLETE_CHUNKS=[0,"), "{html}");
+    assert!(html.contains(r#"= "null";"#), "{html}");
+    nothing_live().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_never_share_a_store() {
     let _one = ONE_AT_A_TIME.lock().await;
