@@ -53,8 +53,10 @@ pub(crate) enum Stage {
     Ready(Rc<dyn Any>),
     /// A `RegistryError<E>`.
     Failed(Rc<dyn Any>),
-    /// The entry ended and its async teardown is still running; a new load of the same entry
-    /// waits for it. Not found by lookups.
+    /// The entry ended and its teardown has not finished: its async teardown runs, or its
+    /// synchronous teardown has not run yet (it ended in a batch whose teardowns run one after
+    /// the other). A new load of the same entry waits for it. Not found by lookups; listed by
+    /// snapshots only while async teardown runs.
     Disposing(Rc<Teardown>),
 }
 
@@ -147,16 +149,9 @@ impl<K> Entry<K> {
         }
     }
 
-    /// Whether the entry's teardown must finish before it is forgotten.
-    pub(crate) fn teardown_pending(&self) -> bool {
-        self.teardown.as_ref().is_some_and(|t| t.is_pending())
-    }
-
-    /// Ends an entry whose teardown has async work left ([`teardown_pending`]): the entry
-    /// stays, as [`Stage::Disposing`], until the teardown finished. Returns what must be
-    /// dropped, woken or run once the registry's borrow is released.
-    ///
-    /// [`teardown_pending`]: Self::teardown_pending
+    /// Ends an entry whose teardown has not finished: the entry stays, as
+    /// [`Stage::Disposing`], until it has. Returns what must be dropped, woken or run once the
+    /// registry's borrow is released.
     pub(crate) fn end_in_place(&mut self, registry_disposed: bool) -> Ended {
         let teardown = self.teardown.take();
         let stage = match &teardown {
@@ -217,16 +212,35 @@ impl Ended {
 
     /// Cancels the load (dropping its future, waking its waiters), runs the teardown callbacks
     /// newest first (async ones go on in a task), then drops the registry's reference to the
-    /// store. A panic in any of these is contained: the rest still runs.
-    pub(crate) fn finish(self) {
+    /// store once every callback has run (the store outlives its teardown), then runs `then`.
+    /// A panic in any of these is contained: the rest still runs.
+    pub(crate) fn finish(self, then: Option<Box<dyn FnOnce()>>) {
         if let Some(abort) = self.abort {
             contain("cancelling a load", abort);
         }
-        if let Some(teardown) = &self.teardown {
-            teardown.end();
-        }
-        if let Some(stage) = self.stage {
-            drop_contained("dropping a store or a cached failure", stage);
+        let stage = self.stage.map(|stage| {
+            Box::new(move || drop_contained("dropping a store or a cached failure", stage))
+                as Box<dyn FnOnce()>
+        });
+        match &self.teardown {
+            Some(teardown) => {
+                teardown.end();
+                // Both run now if the teardown has finished, or when it does.
+                if let Some(stage) = stage {
+                    teardown.on_finished(stage);
+                }
+                if let Some(then) = then {
+                    teardown.on_finished(then);
+                }
+            }
+            None => {
+                if let Some(stage) = stage {
+                    stage();
+                }
+                if let Some(then) = then {
+                    contain("forgetting an ended entry", then);
+                }
+            }
         }
     }
 }

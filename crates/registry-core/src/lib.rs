@@ -50,6 +50,7 @@ mod context;
 mod entry;
 mod error;
 mod event;
+mod event_queue;
 mod expiry;
 mod guard;
 mod id;

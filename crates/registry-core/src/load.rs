@@ -13,7 +13,7 @@ use futures::future::LocalBoxFuture;
 use slab::Slab;
 
 use crate::RegistryError;
-use crate::panic::{drop_contained, panic_message};
+use crate::panic::{drop_contained, panic_message, wake_all};
 
 /// What every caller of one load gets.
 pub(crate) type Outcome<S, E> = Result<Rc<S>, RegistryError<E>>;
@@ -145,6 +145,21 @@ impl<S, E> Load<S, E> {
     pub(crate) fn is_settled(&self) -> bool {
         self.state.borrow().outcome.is_some()
     }
+
+    /// Called by a holder about to drop its `Rc` of this load: if it is the last, the outcome
+    /// (perhaps the last reference to the store or the cached failure, whose `Drop` may panic)
+    /// is dropped here, contained, rather than wherever the holder itself is dropped (a
+    /// runtime dropping a finished task).
+    pub(crate) fn release(self: &Rc<Self>) {
+        if Rc::strong_count(self) == 1 {
+            let outcome = self
+                .state
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut state| state.outcome.take());
+            drop_contained("dropping a store or a cached failure", outcome);
+        }
+    }
 }
 
 /// A load in flight with its store and error types erased, as an entry holds it.
@@ -196,10 +211,7 @@ impl<S, E> Settled<S, E> {
         if let Some(future) = self.future {
             drop_contained("dropping a cancelled loader's future", future);
         }
-        self.wakers.into_iter().for_each(Waker::wake);
-        if let Some(task) = self.task {
-            task.wake();
-        }
+        wake_all(self.wakers.into_iter().chain(self.task));
     }
 }
 
@@ -287,13 +299,13 @@ impl<S, E> Future for LoadFuture<S, E> {
 
 impl<S, E> Drop for LoadFuture<S, E> {
     fn drop(&mut self) {
-        if let Inner::Waiting {
-            load,
-            slot: Some(key),
-        } = &self.inner
-            && let Ok(mut state) = load.state.try_borrow_mut()
-        {
-            state.waiters.try_remove(*key);
+        if let Inner::Waiting { load, slot } = &self.inner {
+            if let Some(key) = slot
+                && let Ok(mut state) = load.state.try_borrow_mut()
+            {
+                state.waiters.try_remove(*key);
+            }
+            load.release();
         }
     }
 }

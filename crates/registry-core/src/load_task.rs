@@ -39,3 +39,9 @@ impl<K: StoreId, S: 'static, E: 'static> Future for LoadTask<K, S, E> {
         }
     }
 }
+
+impl<K, S, E> Drop for LoadTask<K, S, E> {
+    fn drop(&mut self) {
+        self.load.release();
+    }
+}

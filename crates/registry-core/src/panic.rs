@@ -25,6 +25,14 @@ pub(crate) fn drop_contained<T>(what: &'static str, value: T) {
     contain(what, move || drop(value));
 }
 
+/// Wakes `wakers` (no borrow may be held): a waker that panics is contained, and the others
+/// are still woken.
+pub(crate) fn wake_all(wakers: impl IntoIterator<Item = std::task::Waker>) {
+    for waker in wakers {
+        contain("a waker", move || waker.wake());
+    }
+}
+
 /// The text of a panic payload, when it has one.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 use hashbrown::HashTable;
-use slab::Slab;
 use slotmap::SlotMap;
 use tracing::Instrument;
 
 use crate::config::{CacheTimePolicy, NEVER, Nanos};
 use crate::entry::{Ended, Entry, EntryKey, EntryType, Idle, Stage};
 use crate::event::{RegistryEvent, RegistryEventKind};
+use crate::event_queue::{EventQueue, Listener, Listeners};
 use crate::expiry::{ExpiryQueue, NOT_QUEUED};
 use crate::guard::{ReleaseHold, RetainGuard};
 use crate::idle::IdleOrder;
@@ -48,11 +48,9 @@ pub(crate) struct Shared<K> {
     load_scope: RefCell<Option<LoadScope>>,
     visibility: RefCell<Option<Subscription>>,
     /// [`StoreRegistry::subscribe`](crate::StoreRegistry::subscribe) listeners.
-    listeners: RefCell<Slab<Listener<K>>>,
+    listeners: Listeners<K>,
     inner: RefCell<Inner<K>>,
 }
-
-type Listener<K> = Rc<dyn Fn(&RegistryEvent<K>)>;
 
 /// The registry's clock: the runtime's, stopped while the page is hidden when
 /// [`RegistryConfig::pause_while_hidden`] is set. Idle deadlines are on this clock, so pausing
@@ -85,11 +83,8 @@ struct Inner<K> {
     timer_started: bool,
     /// Teardowns of the entries that `dispose` ended, for `dispose_async`.
     final_teardowns: Vec<Rc<Teardown>>,
-    /// Whether anything listens to events: without listeners none is recorded (lifecycle
-    /// transitions cost one branch each; hits nothing).
-    listening: bool,
     /// Events recorded under the borrow, delivered once it is released.
-    events: Vec<RegistryEvent<K>>,
+    events: EventQueue<K>,
 }
 
 /// Which hold a lookup takes.
@@ -119,7 +114,7 @@ impl<K: StoreId> Inner<K> {
     /// Records an event of the entry `key`, if anything listens.
     #[inline]
     fn record(&mut self, key: EntryKey, kind: RegistryEventKind) {
-        if self.listening
+        if self.events.is_listening()
             && let Some(entry) = self.entries.get(key)
         {
             self.events.push(RegistryEvent {
@@ -196,8 +191,11 @@ impl<K: StoreId> Inner<K> {
         }
     }
 
-    /// Ends the entry `key`. It is forgotten at once, or kept as [`Stage::Disposing`] while its
-    /// async teardown runs.
+    /// Ends the entry `key`. It is forgotten at once, or kept as [`Stage::Disposing`] until
+    /// its teardown has finished: while async teardown runs, and while its teardown has not run
+    /// yet (several entries ended in one step run their teardowns one after the other, and a
+    /// callback of one may load another of them again: that load must wait for the other's
+    /// teardown).
     fn remove(&mut self, key: EntryKey) -> Ended {
         let Some(entry) = self.entries.get_mut(key) else {
             return Ended::default();
@@ -219,13 +217,22 @@ impl<K: StoreId> Inner<K> {
         let Some(entry) = self.entries.get_mut(key) else {
             return Ended::default();
         };
-        if entry.teardown_pending() && !self.disposed {
+        if let Some(teardown) = entry.teardown.as_ref().filter(|t| !t.is_finished())
+            && !self.disposed
+        {
+            // Async teardown is announced as `Disposing` (and `Disposed` once it finished);
+            // an entry kept only until its synchronous teardown ran is `Disposed` already.
+            let kind = if teardown.has_async() {
+                RegistryEventKind::Disposing
+            } else {
+                RegistryEventKind::Disposed
+            };
             let mut ended = entry.end_in_place(false);
             ended.kept_as_disposing = Some(key);
             // From the index to the disposing index: lookups no longer see it, a new load of
             // its id finds it there and waits.
             let hash = self.hasher.hash_one(&entry.store_id);
-            self.record(key, RegistryEventKind::Disposing);
+            self.record(key, kind);
             self.unindex(key, false);
             insert_in(&mut self.disposing, &self.entries, &self.hasher, hash, key);
             return ended;
@@ -277,6 +284,24 @@ impl<K: StoreId> Inner<K> {
                 .push(deadline, key, |key, pos| set_queue_pos(entries, key, pos));
         }
         if let Some(max) = max_idle {
+            self.evict_beyond(max, &mut after);
+        }
+        after
+    }
+
+    /// An unheld entry whose load just settled, with its countdown running since its last
+    /// release: it joins the idle entries (the most recently used), and the least recently
+    /// used ones beyond the bound are evicted.
+    fn settled_while_idle(&mut self, key: EntryKey, max_idle: Option<usize>) -> AfterBorrow {
+        let mut after = AfterBorrow::default();
+        let Some(max) = max_idle else {
+            return after;
+        };
+        let Some(entry) = self.entries.get_mut(key) else {
+            return after;
+        };
+        if entry.holders() == 0 {
+            self.idle.touch(key, &mut entry.idle_seq);
             self.evict_beyond(max, &mut after);
         }
         after
@@ -392,10 +417,9 @@ impl<K: StoreId> Shared<K> {
                 armed: None,
                 timer_started: false,
                 final_teardowns: Vec::new(),
-                listening: false,
-                events: Vec::new(),
+                events: EventQueue::default(),
             }),
-            listeners: RefCell::new(Slab::new()),
+            listeners: Listeners::default(),
         });
         if shared.config.pause_while_hidden {
             let weak = Rc::downgrade(&shared);
@@ -684,9 +708,11 @@ impl<K: StoreId> Shared<K> {
         if inline.is_pending() {
             self.spawn_or_recover(Box::pin(task), || {
                 // Nothing would ever drive this load: end the entry, so that its waiters are
-                // told and the next call tries again.
+                // told and the next call tries again, and deliver its events now, before the
+                // panic goes on.
                 let ended = self.inner.borrow_mut().remove(key);
                 self.finish_ended(ended);
+                self.emit();
             });
         }
     }
@@ -754,7 +780,7 @@ impl<K: StoreId> Shared<K> {
             Ok(store) => Stage::Ready(store),
             Err(error) => Stage::Failed(Rc::new(error)),
         };
-        entry.load_hold = false;
+        let load_held = std::mem::replace(&mut entry.load_hold, false);
         let mut failed_teardown = None;
         if entry.teardown.as_ref().is_some_and(Teardown::is_unused) {
             entry.teardown = None;
@@ -762,8 +788,16 @@ impl<K: StoreId> Shared<K> {
             failed_teardown = entry.teardown.clone();
         }
         inner.record(key, kind);
-        let now = self.now();
-        let after = inner.go_idle(key, now, self.max_idle());
+        let after = if load_held {
+            // The load's own hold ends now: so does the entry's last hold, if it was the last.
+            let now = self.now();
+            inner.go_idle(key, now, self.max_idle())
+        } else {
+            // Held by guards only: if they were all released while it loaded, its countdown
+            // runs since the last release (as the original's idle timer does), and only its
+            // place among the idle entries is new.
+            inner.settled_while_idle(key, self.max_idle())
+        };
         drop(inner);
         settled.finish();
         if let Some(teardown) = failed_teardown {
@@ -798,71 +832,68 @@ impl<K: StoreId> Shared<K> {
         self.emit();
     }
 
-    /// Delivers the recorded events to the listeners (no borrow may be held).
-    #[inline]
+    /// Delivers the recorded events to the listeners, in order (no borrow may be held). A
+    /// call from inside a delivery (a listener's call back into the registry) returns at once:
+    /// the delivery further up the stack delivers what it recorded, after what came before.
     fn emit(&self) {
-        if self.listeners.borrow().is_empty() {
+        let Some(delivery) = self.listeners.start_delivery() else {
             return;
-        }
-        let events = std::mem::take(&mut self.inner.borrow_mut().events);
-        if events.is_empty() {
-            return;
-        }
-        let listeners: Vec<Listener<K>> = self
-            .listeners
-            .borrow()
-            .iter()
-            .map(|(_, listener)| Rc::clone(listener))
-            .collect();
-        for event in &events {
-            for listener in &listeners {
-                contain("a registry event listener", || listener(event));
-            }
+        };
+        loop {
+            let next = self.inner.borrow_mut().events.pop();
+            let Some(recorded) = next else { break };
+            delivery.deliver(&recorded);
+            // The event (its id) is dropped outside every borrow.
+            drop(recorded);
         }
     }
 
-    /// Registers `listener` for every later event.
+    /// Registers `listener` for every event recorded from now on.
     pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener<K>) -> Subscription {
-        let key = self.listeners.borrow_mut().insert(listener);
-        self.inner.borrow_mut().listening = true;
+        let since = self.inner.borrow_mut().events.listen();
+        let key = self.listeners.insert(listener, since);
         let weak = Rc::downgrade(self);
         Subscription::new(move || {
-            if let Some(shared) = weak.upgrade() {
-                let mut listeners = shared.listeners.borrow_mut();
-                listeners.try_remove(key);
-                let listening = !listeners.is_empty();
-                drop(listeners);
-                if let Ok(mut inner) = shared.inner.try_borrow_mut() {
-                    inner.listening = listening;
-                    if !listening {
-                        inner.events.clear();
-                    }
-                }
+            let Some(shared) = weak.upgrade() else { return };
+            let listening = shared.listeners.remove(key);
+            if !listening {
+                // Stop recording; what is queued was recorded for listeners that are gone.
+                let dropped = match shared.inner.try_borrow_mut() {
+                    Ok(mut inner) => inner.events.set_listening(false),
+                    // Unsubscribed under the borrow (from an id's `Drop`): the queue stays on
+                    // and is emptied by the next delivery, which finds no listener.
+                    Err(_) => Default::default(),
+                };
+                drop(dropped);
             }
         })
     }
 
     /// Finishes an ended entry (no borrow may be held); one kept as disposing is forgotten
-    /// once its teardown has finished.
+    /// once its teardown has finished (and the store dropped).
     fn finish_ended(self: &Rc<Self>, ended: Ended) {
-        if let (Some(key), Some(teardown)) = (ended.kept_as_disposing, ended.teardown()) {
+        let forget = ended.kept_as_disposing.map(|key| {
             let weak = Rc::downgrade(self);
-            teardown.on_finished(Box::new(move || {
+            Box::new(move || {
                 if let Some(shared) = weak.upgrade() {
                     shared.forget_disposed(key);
                 }
-            }));
-        }
-        ended.finish();
+            }) as Box<dyn FnOnce()>
+        });
+        ended.finish(forget);
     }
 
-    /// The teardown of an entry kept as disposing has finished: forget the entry.
+    /// The teardown of an entry kept as disposing has finished: forget the entry (announced
+    /// as `Disposed` now if its async teardown was announced as `Disposing`).
     fn forget_disposed(&self, key: EntryKey) {
         let mut inner = self.inner.borrow_mut();
-        if !inner.entries.get(key).is_some_and(Entry::is_disposing) {
+        let Some(Stage::Disposing(teardown)) = inner.entries.get(key).map(|entry| &entry.stage)
+        else {
             return;
+        };
+        if teardown.has_async() {
+            inner.record(key, RegistryEventKind::Disposed);
         }
-        inner.record(key, RegistryEventKind::Disposed);
         inner.unindex(key, true);
         let entry = inner.entries.remove(key);
         drop(inner);
@@ -992,6 +1023,8 @@ impl<K: StoreId> Shared<K> {
         inner
             .entries
             .values()
+            // An entry kept only until its synchronous teardown has run has ended already.
+            .filter(|entry| !matches!(&entry.stage, Stage::Disposing(t) if !t.has_async()))
             .map(|entry| EntrySnapshot {
                 store_id: entry.store_id.clone(),
                 store_type: (entry.ty.store_type_name)(),
@@ -1014,17 +1047,47 @@ impl<K: StoreId> Shared<K> {
             .collect()
     }
 
-    pub(crate) fn dispose(&self) {
+    pub(crate) fn dispose(self: &Rc<Self>) {
         let mut inner = self.inner.borrow_mut();
-        if inner.listening && !inner.disposed {
+        // Entries whose async teardown runs on are `Disposed` when it has finished.
+        let mut announce_later = Vec::new();
+        if inner.events.is_listening() && !inner.disposed {
             let keys: Vec<EntryKey> = inner.entries.keys().collect();
             for key in keys {
-                inner.record(key, RegistryEventKind::Disposed);
+                let entry = &inner.entries[key];
+                let teardown = match &entry.stage {
+                    Stage::Disposing(teardown) if teardown.has_async() => Some(teardown),
+                    // Its teardown is synchronous: `Disposed` was recorded when it ended.
+                    Stage::Disposing(_) => continue,
+                    _ => entry.teardown.as_ref().filter(|t| t.is_pending()),
+                };
+                let Some(teardown) = teardown.cloned() else {
+                    inner.record(key, RegistryEventKind::Disposed);
+                    continue;
+                };
+                let disposed = RegistryEvent {
+                    store_id: entry.store_id.clone(),
+                    store_type: (entry.ty.store_type_name)(),
+                    kind: RegistryEventKind::Disposed,
+                };
+                if !entry.is_disposing() {
+                    inner.record(key, RegistryEventKind::Disposing);
+                }
+                announce_later.push((teardown, disposed));
             }
         }
         let ended = inner.dispose_all();
         drop(inner);
         self.finish_disposal(ended);
+        for (teardown, disposed) in announce_later {
+            let weak = Rc::downgrade(self);
+            teardown.on_finished(Box::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    shared.inner.borrow_mut().events.push(disposed);
+                    shared.emit();
+                }
+            }));
+        }
         self.emit();
     }
 
@@ -1053,7 +1116,7 @@ impl<K> Shared<K> {
         drop(visibility);
         let scope = self.load_scope.borrow_mut().take();
         drop(scope);
-        ended.into_iter().for_each(Ended::finish);
+        ended.into_iter().for_each(|ended| ended.finish(None));
     }
 }
 

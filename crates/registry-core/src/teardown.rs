@@ -13,7 +13,7 @@ use futures::future::LocalBoxFuture;
 use slab::Slab;
 
 use crate::Runtime;
-use crate::panic::{contain, panic_message};
+use crate::panic::{contain, panic_message, wake_all};
 
 /// An async teardown callback: called once, its future awaited.
 type AsyncCallback = Box<dyn FnOnce() -> LocalBoxFuture<'static, ()>>;
@@ -45,8 +45,9 @@ pub(crate) struct Teardown {
     cancelled: RefCell<Slab<Waker>>,
     /// Wakers of [`Finished`] futures.
     finished: RefCell<Slab<Waker>>,
-    /// Run once when the teardown has finished (the registry forgets the ended entry then).
-    on_finished: RefCell<Option<Box<dyn FnOnce()>>>,
+    /// Run once, in order, when the teardown has finished (the registry drops the store and
+    /// forgets the ended entry then).
+    on_finished: RefCell<Vec<Box<dyn FnOnce()>>>,
     /// Where async callbacks run: the registry's runtime, which this does not keep alive.
     runtime: Weak<dyn Runtime>,
 }
@@ -67,7 +68,7 @@ impl Teardown {
             has_async: Cell::new(false),
             cancelled: RefCell::new(Slab::new()),
             finished: RefCell::new(Slab::new()),
-            on_finished: RefCell::new(None),
+            on_finished: RefCell::new(Vec::new()),
             runtime,
         }
     }
@@ -75,6 +76,17 @@ impl Teardown {
     /// Whether the entry has ended (its teardown started).
     pub(crate) fn has_ended(&self) -> bool {
         self.progress.get() != Progress::Open
+    }
+
+    /// Whether every callback has run (and every async one resolved).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.progress.get() == Progress::Finished
+    }
+
+    /// Whether an async callback was registered while the entry ran: its end was announced as
+    /// disposing, and is announced as disposed once the teardown finished.
+    pub(crate) fn has_async(&self) -> bool {
+        self.has_async.get()
     }
 
     /// Whether nothing but the entry refers to this and nothing is registered: the entry may
@@ -119,36 +131,40 @@ impl Teardown {
     /// Synchronous callbacks run here until the first async one; from there the rest run in
     /// order in a task on the registry's runtime, each async one awaited before the next.
     /// Must be called with no registry borrow held. Does nothing the second time.
+    ///
+    /// A task that its runtime drops before it finished (a runtime dropped with the registry
+    /// that owned it) runs the rest at once, when dropped ([`RestOfTeardown`]).
     pub(crate) fn end(self: &Rc<Self>) {
         if self.has_ended() {
             return;
         }
         self.progress.set(Progress::Running);
         let wakers: Vec<Waker> = self.cancelled.borrow_mut().drain().collect();
-        wakers.into_iter().for_each(Waker::wake);
+        wake_all(wakers);
         let Some(first) = self.run_until_async() else {
             self.finish();
             return;
         };
-        let this = Rc::clone(self);
+        let mut rest = RestOfTeardown {
+            teardown: Rc::clone(self),
+            next: Some(first),
+        };
         let task = async move {
-            let mut next = Some(first);
-            while let Some(callback) = next {
+            while let Some(callback) = rest.next.take() {
                 if let Some(future) = contain("an on_dispose_async callback", callback) {
                     run_contained(future).await;
                 }
-                next = this.run_until_async();
+                rest.next = rest.teardown.run_until_async();
             }
-            this.finish();
+            rest.teardown.finish();
         };
-        if !self.spawn(Box::pin(task)) {
-            // Nothing can run async teardown: the synchronous callbacks still run, here, in
-            // order, and the async ones are skipped (the first went with the task).
-            tracing::error!("an on_dispose_async teardown was skipped");
-            while self.run_until_async().is_some() {
-                tracing::error!("an on_dispose_async teardown was skipped");
-            }
-            self.finish();
+        if !self.spawn(Box::pin(task)) && !self.is_finished() {
+            // Nothing can run async teardown. The task was dropped unpolled while a panic
+            // unwound (a runtime whose spawn panics), which left the rest for here.
+            drop(RestOfTeardown {
+                teardown: Rc::clone(self),
+                next: None,
+            });
         }
     }
 
@@ -182,19 +198,23 @@ impl Teardown {
     fn finish(&self) {
         self.progress.set(Progress::Finished);
         let wakers: Vec<Waker> = self.finished.borrow_mut().drain().collect();
-        wakers.into_iter().for_each(Waker::wake);
-        let on_finished = self.on_finished.borrow_mut().take();
-        if let Some(on_finished) = on_finished {
-            contain("forgetting an ended entry", on_finished);
+        wake_all(wakers);
+        loop {
+            let next = {
+                let mut on_finished = self.on_finished.borrow_mut();
+                (!on_finished.is_empty()).then(|| on_finished.remove(0))
+            };
+            let Some(callback) = next else { break };
+            contain("finishing an ended entry", callback);
         }
     }
 
     /// Runs `callback` once the teardown has finished: now, if it has.
     pub(crate) fn on_finished(&self, callback: Box<dyn FnOnce()>) {
-        if self.progress.get() == Progress::Finished {
-            callback();
+        if self.is_finished() {
+            contain("finishing an ended entry", callback);
         } else {
-            *self.on_finished.borrow_mut() = Some(callback);
+            self.on_finished.borrow_mut().push(callback);
         }
     }
 
@@ -217,6 +237,61 @@ async fn run_contained(future: LocalBoxFuture<'static, ()>) {
             "an on_dispose_async teardown panicked; it counts as finished"
         );
     }
+}
+
+/// The rest of a teardown whose task runs it. Dropped before the task finished (its runtime
+/// dropped the task, or could not spawn it), it runs the rest at once: the synchronous
+/// callbacks as usual, and each async one called and its future polled once (a future that
+/// needs no waiting, such as a flush into memory, completes; one that would wait is dropped, and
+/// logged). The future being awaited when the task was dropped is dropped with it. Either way
+/// the teardown then counts as finished: every callback has run once.
+struct RestOfTeardown {
+    teardown: Rc<Teardown>,
+    next: Option<AsyncCallback>,
+}
+
+impl Drop for RestOfTeardown {
+    fn drop(&mut self) {
+        if self.teardown.is_finished() {
+            return;
+        }
+        let mut next = self.next.take();
+        if std::thread::panicking() {
+            // A callback that panicked now would abort the process: leave the rest to whoever
+            // contains this panic (`Teardown::end`, when spawning failed).
+            if let Some(callback) = next {
+                self.teardown
+                    .callbacks
+                    .borrow_mut()
+                    .push(Callback::Async(callback));
+            }
+            return;
+        }
+        if next.is_none() {
+            next = self.teardown.run_until_async();
+        }
+        while let Some(callback) = next {
+            if let Some(future) = contain("an on_dispose_async callback", callback) {
+                poll_once(future);
+            }
+            next = self.teardown.run_until_async();
+        }
+        self.teardown.finish();
+    }
+}
+
+/// Polls a teardown future once where nothing can drive it further.
+fn poll_once(mut future: LocalBoxFuture<'static, ()>) {
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    let polled = contain("an on_dispose_async teardown", || {
+        future.as_mut().poll(&mut cx)
+    });
+    if polled.is_some_and(|poll| poll.is_pending()) {
+        tracing::error!(
+            "an on_dispose_async teardown was cut short: its runtime is gone, so nothing can drive it"
+        );
+    }
+    crate::panic::drop_contained("dropping an async teardown", future);
 }
 
 /// What a [`Waiter`] waits for.

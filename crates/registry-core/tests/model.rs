@@ -22,8 +22,9 @@
 //!   joined is in flight (`retain` and `retain_and_get` never add that load hold);
 //! - at 0 holders: cache time 0 ends the entry at once, a finite one (re)starts the countdown,
 //!   `Infinite` does nothing. A retain (or a `get_or_load` joining a load) stops the countdown;
-//!   a `get_or_load` hit on an idle ready/failed entry restarts it; a load that settles with
-//!   0 holders restarts it;
+//!   a `get_or_load` hit on an idle ready/failed entry restarts it; a load that settles when
+//!   its own `get_or_load` hold was the last restarts it, one whose guards were all released
+//!   while it loaded keeps the countdown that started at the last release;
 //! - an entry whose countdown runs out ends; if it was still loading, its futures resolve to
 //!   `Cancelled`;
 //! - `invalidate` ends a failed entry (even held) or a ready one with 0 holders;
@@ -364,7 +365,7 @@ impl Model {
                 // A hit on an idle entry restarts its countdown.
                 Hold::Load => {
                     if entry.holders() == 0 {
-                        self.go_idle(id);
+                        self.go_idle(id, true);
                     }
                 }
             }
@@ -408,7 +409,7 @@ impl Model {
         }
         let load_no = entry.load_no;
         entry.stage = if ok { Stage::Ready } else { Stage::Failed };
-        entry.load_hold = false;
+        let load_held = std::mem::replace(&mut entry.load_hold, false);
         let settled = if ok { Settled::Loaded } else { Settled::Failed };
         self.settled.insert(load_no, settled);
         if !ok {
@@ -416,12 +417,14 @@ impl Model {
             self.ended.insert(load_no);
             self.disposals[id] += 1;
         }
-        self.go_idle(id);
+        // Its own hold ends now: the countdown (re)starts. Held by guards only, all released
+        // while it loaded: the countdown runs since the last release.
+        self.go_idle(id, load_held);
         Some(load_no)
     }
 
-    /// Starts (or restarts) the countdown of an entry without holders.
-    fn go_idle(&mut self, id: Id) {
+    /// Starts (or, with `restart` false, keeps) the countdown of an entry without holders.
+    fn go_idle(&mut self, id: Id, restart: bool) {
         let now = self.now;
         let Some(entry) = self.entries.get_mut(&id) else {
             return;
@@ -432,6 +435,7 @@ impl Model {
         match entry.cache.duration() {
             None => {}
             Some(d) if d.is_zero() => return self.end(id, Settled::Cancelled),
+            Some(_) if !restart => {}
             Some(d) => entry.deadline = Some(now + d),
         }
         let Some(max) = self.max_idle else { return };
@@ -479,7 +483,7 @@ impl Model {
         match self.entries.get_mut(&id) {
             Some(entry) if entry.load_no == load_no => {
                 entry.retains -= 1;
-                self.go_idle(id);
+                self.go_idle(id, true);
             }
             // A guard of an ended entry touches nothing.
             _ => {}

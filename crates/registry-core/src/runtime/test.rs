@@ -46,6 +46,10 @@ struct Inner {
     tasks: RefCell<BTreeMap<u64, Option<LocalBoxFuture<'static, ()>>>>,
     next_task: Cell<u64>,
     ready: Arc<Mutex<VecDeque<u64>>>,
+    /// Tasks woken while they were being polled further up the stack (a task that runs
+    /// `run_until_stalled` or `advance` inside its own poll): polled again once that poll
+    /// returns, so the wake-up is not lost.
+    woken_while_polled: RefCell<Vec<u64>>,
     now: Cell<Duration>,
     timers: RefCell<BTreeMap<(Duration, u64), Waker>>,
     next_timer: Cell<u64>,
@@ -96,7 +100,12 @@ impl TestRuntime {
                 .borrow_mut()
                 .get_mut(&id)
                 .and_then(Option::take);
-            let Some(mut future) = future else { continue };
+            let Some(mut future) = future else {
+                if self.inner.tasks.borrow().contains_key(&id) {
+                    self.inner.woken_while_polled.borrow_mut().push(id);
+                }
+                continue;
+            };
             let waker = Waker::from(Arc::new(TaskWaker {
                 id,
                 ready: Arc::clone(&self.inner.ready),
@@ -107,10 +116,23 @@ impl TestRuntime {
                 .poll(&mut Context::from_waker(&waker))
                 .is_ready();
             let mut tasks = self.inner.tasks.borrow_mut();
+            let mut woken = self.inner.woken_while_polled.borrow_mut();
+            let was_woken = woken
+                .iter()
+                .position(|&woken| woken == id)
+                .map(|at| woken.swap_remove(at));
+            drop(woken);
             if done {
                 tasks.remove(&id);
             } else if let Some(slot) = tasks.get_mut(&id) {
                 *slot = Some(future);
+                if was_woken.is_some() {
+                    self.inner
+                        .ready
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push_back(id);
+                }
             }
         }
     }
