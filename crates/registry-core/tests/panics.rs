@@ -463,3 +463,106 @@ fn a_teardown_that_cannot_be_spawned_still_runs_every_callback_once_in_order() {
     assert_eq!(*log.borrow(), ["flush", "close socket"]);
     assert!(registry.snapshot().is_empty(), "nothing is left disposing");
 }
+
+/// Options for a store whose `Drop` panics, loaded `delay` after the call (in a task).
+fn delayed_bomb(
+    rt: &TestRuntime,
+    delay: std::time::Duration,
+) -> registry_core::StoreOptions<String, ExplodingStore, TestError> {
+    let rt = rt.clone();
+    registry_core::StoreOptions::new("bomb".to_owned(), move |_: LoadContext<String>| {
+        let sleep = rt.sleep(delay);
+        async move {
+            sleep.await;
+            Ok::<_, TestError>(ExplodingStore)
+        }
+    })
+}
+
+#[test]
+fn a_store_whose_drop_panics_is_contained_when_it_ends_as_its_load_completes() {
+    // Cache time 0, and an idle bound of 0: the entry ends in the step that completes its load,
+    // in the load's task.
+    for config in [
+        registry_core::RegistryConfig::default().default_unused_cache_time(ms(0)),
+        registry_core::RegistryConfig::default()
+            .default_unused_cache_time(secs(60))
+            .max_idle_entries(0),
+    ] {
+        let rt = TestRuntime::new();
+        let registry: registry_core::StoreRegistry =
+            registry_core::StoreRegistry::with_runtime(config, rt.clone());
+        let bomb = delayed_bomb(&rt, secs(1));
+        drop(pending(registry.get_or_load(&bomb)));
+        // The runtime drops the finished load task: the store's last reference goes there.
+        rt.advance(secs(1));
+        assert!(registry.snapshot().is_empty());
+        // The registry goes on.
+        let loader = TestLoader::new(&rt);
+        let _a = ready_store(registry.get_or_load(&loader.options("a")));
+    }
+}
+
+#[test]
+fn events_of_a_load_that_cannot_be_spawned_are_delivered_before_the_panic_goes_on() {
+    let rt = TestRuntime::new();
+    let registry: registry_core::StoreRegistry<String> = registry_core::StoreRegistry::with_runtime(
+        registry_core::RegistryConfig::default(),
+        NoSpawnRuntime(rt.clone()),
+    );
+    let heard = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&heard);
+    let _subscription = registry.subscribe(move |event| log.borrow_mut().push(event.kind));
+    let loader = TestLoader::new(&rt).delayed(secs(1));
+    let spawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        registry.retain(&loader.options("a"))
+    }));
+    assert!(spawn.is_err());
+    use registry_core::RegistryEventKind::{Disposed, LoadStarted};
+    assert_eq!(*heard.borrow(), [LoadStarted, Disposed]);
+}
+
+/// A waker that panics when woken.
+struct ExplodingWaker;
+
+impl std::task::Wake for ExplodingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        panic!("the waker blew up");
+    }
+}
+
+#[test]
+fn a_waker_that_panics_when_a_load_completes_or_an_entry_ends_is_contained() {
+    use std::future::Future as _;
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let waker = std::task::Waker::from(std::sync::Arc::new(ExplodingWaker));
+    let mut cx = std::task::Context::from_waker(&waker);
+
+    // Woken by `complete`.
+    let loader = TestLoader::new(&rt).delayed(secs(1));
+    let mut waiting = pending(registry.get_or_load(&loader.options("a")));
+    assert!(std::pin::Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    rt.advance(secs(1));
+    assert_eq!(live_entry(&registry, "a").state, EntryState::Ready);
+    assert_eq!(resolved(waiting).expect("loaded").id, "a");
+
+    // Woken by the teardown (`LoadContext::cancelled`).
+    let (options, kept) = options_keeping_context("b");
+    let _b = ready_store(registry.get_or_load(&options));
+    let ctx = kept.borrow_mut().take().expect("the loader ran");
+    let mut cancelled = ctx.cancelled();
+    assert!(
+        std::pin::Pin::new(&mut cancelled)
+            .poll(&mut cx)
+            .is_pending()
+    );
+    assert!(registry.invalidate(&options));
+    assert!(ctx.is_cancelled());
+    assert!(
+        registry
+            .snapshot()
+            .iter()
+            .all(|entry| entry.store_id != "b")
+    );
+}
