@@ -36,6 +36,12 @@ impl<K> LoadContext<K> {
     /// borrows: they may call back into the registry. A callback registered after the entry
     /// ended runs at once. A panicking callback is reported through `tracing` and does not stop
     /// the others (where panics unwind).
+    ///
+    /// The store outlives its teardown: the registry drops its reference to the store only
+    /// after every callback has run, async ones finished. And the entry's teardown runs before
+    /// the same entry (same id, store type and error type) is loaded again: a load started
+    /// meanwhile, from this entry's own callback or from the callback of another entry that
+    /// ended in the same step, waits for it.
     pub fn on_dispose(&self, callback: impl FnOnce() + 'static) {
         self.teardown.push_sync(Box::new(callback));
     }

@@ -33,7 +33,8 @@ pub enum RegistryEventKind {
     Disposing,
     /// The entry ended (its cache time ran out, it was evicted, invalidated, cancelled while
     /// loading, or the registry was disposed) and is forgotten; its async teardown, if it had
-    /// one, has finished.
+    /// one, has finished (on every path, [`dispose`](crate::StoreRegistry::dispose) included:
+    /// an entry whose async teardown runs on is `Disposing` first).
     Disposed,
 }
 

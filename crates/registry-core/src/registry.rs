@@ -25,12 +25,28 @@ use crate::{
 ///
 /// An entry's holders are its unreleased [`RetainGuard`]s, plus one while a load that a
 /// [`get_or_load`](Self::get_or_load) or [`preload`](Self::preload) call started or joined is in
-/// flight (awaited or not). When the holders fall to zero the entry's cache time starts; a
-/// retain cancels it, a hit restarts it. A cache time of zero disposes the entry inside the call
-/// that released the last hold. A load held only by retain guards that are all released is
-/// cancelled when the cache time runs out, like any idle entry. With
-/// [`max_idle_entries`](RegistryConfig::max_idle_entries), the least recently used idle entries
-/// beyond the bound are disposed at once.
+/// flight (awaited or not). While an entry has no holders, its cache time counts down; when the
+/// countdown runs out the entry ends (a load still in flight is cancelled). Exactly these
+/// operations touch a countdown:
+///
+/// - **Start** (cache time zero: the entry ends inside the call instead; infinite: nothing),
+///   when the last hold goes: the last guard released, or a load settling whose
+///   `get_or_load`/`preload` hold was the last.
+/// - **Restart** (from now, with the entry's cache time): a `get_or_load` or `preload` hit on an
+///   unheld entry that is loaded or failed.
+/// - **Stop**: a [`retain`](Self::retain) or [`retain_and_get`](Self::retain_and_get); a
+///   `get_or_load` or `preload` that joins a load in flight (it holds the load until it
+///   settles); the entry ending ([`invalidate`](Self::invalidate), eviction,
+///   [`dispose`](Self::dispose)).
+/// - **Pause and resume**: every countdown at once, while the page is hidden, with
+///   [`pause_while_hidden`](RegistryConfig::pause_while_hidden).
+///
+/// Nothing else moves a countdown. In particular a load held only by guards that were all
+/// released while it loaded keeps the countdown that started at the last release when it
+/// settles (as the original's idle timer does), and a cache time lengthened by
+/// [`CacheTimePolicy::Longest`](crate::CacheTimePolicy::Longest) applies from the next start or
+/// restart. With [`max_idle_entries`](RegistryConfig::max_idle_entries), the least recently
+/// used idle entries beyond the bound are disposed at once.
 ///
 /// # Re-entrancy
 ///
@@ -47,9 +63,18 @@ use crate::{
 /// A store, a pending loader or an `on_dispose` callback that owns a clone of the
 /// `StoreRegistry` keeps the registry alive through its own entry (an `Rc` cycle): with
 /// [`CacheTime::Infinite`](crate::CacheTime::Infinite) that entry never ends, so dropping the
-/// app's handles does not dispose the registry. Give stores and callbacks a
-/// [`WeakStoreRegistry`] ([`downgrade`](Self::downgrade)) instead, or call
-/// [`dispose`](Self::dispose) explicitly.
+/// app's handles does not dispose the registry. So does a [`subscribe`](Self::subscribe)
+/// listener that owns a clone, through the registry's own list of listeners, for as long as
+/// its subscription lives. Give stores, callbacks and listeners a [`WeakStoreRegistry`]
+/// ([`downgrade`](Self::downgrade)) instead, or call [`dispose`](Self::dispose) explicitly.
+///
+/// When the last handle is dropped, async teardown is handed to the runtime as by `dispose`.
+/// A runtime dropped with the registry (one that nothing else owns) drops its tasks: the
+/// teardown then runs the rest at once, each remaining callback once, newest first: the
+/// synchronous ones as usual, each async one called and its future polled once (a future that
+/// needs no waiting completes; one that would wait is dropped, and reported through `tracing`).
+/// `BrowserRuntime` and `TokioRuntime` spawn onto the page's or the thread's
+/// executor, which outlives the registry: there async teardown runs to its end.
 ///
 /// # Example
 ///
@@ -314,10 +339,27 @@ impl<K: StoreId> StoreRegistry<K> {
 
     /// Calls `listener` with every later [`RegistryEvent`](crate::RegistryEvent): a load
     /// started, loaded or failed, an entry disposing or disposed. For inspectors, devtools and
-    /// logs. Events are delivered in order, after the operation that caused them has released
-    /// the registry's state (the listener may read [`snapshot`](Self::snapshot) or call back
-    /// in), on the thread and in the call that caused them; a panicking listener is logged.
-    /// Dropping the returned subscription unregisters the listener.
+    /// logs. Events are delivered after the operation that caused them has released the
+    /// registry's state (the listener may read [`snapshot`](Self::snapshot) or call back in),
+    /// on the thread and in the call that caused them; a panicking listener is logged.
+    ///
+    /// The guarantees, under re-entrancy too:
+    ///
+    /// - Every listener hears every event in the order it happened, including events that a
+    ///   listener's own call back into the registry causes: those are queued behind the events
+    ///   already recorded and delivered by the outermost call, so they come after their causes
+    ///   and after the rest of the batch, for every listener alike.
+    /// - A listener hears exactly the events recorded after it subscribed (from inside a
+    ///   listener or a teardown callback too) and before its subscription was dropped (by
+    ///   itself or another listener during a delivery too).
+    /// - The subscription may be dropped anywhere: in a listener, a teardown callback, a
+    ///   store's `Drop`, a guard's release. The listener is dropped outside every borrow, so a
+    ///   closure that owns a [`RetainGuard`] or another subscription of this registry releases
+    ///   it safely.
+    ///
+    /// Dropping the returned subscription unregisters the listener. A listener that owns a
+    /// `StoreRegistry` handle keeps the registry alive while subscribed: give it a
+    /// [`WeakStoreRegistry`] ([`downgrade`](Self::downgrade)).
     ///
     /// Costs nothing while no listener is registered: events are only recorded when one is,
     /// and a cache hit records none.
