@@ -560,3 +560,87 @@ async fn countdowns_pause_while_a_visibilitychange_says_the_page_is_hidden() {
     })
     .await;
 }
+
+/// A store that notes when it is dropped.
+struct Noted(Rc<std::cell::RefCell<Vec<&'static str>>>);
+
+impl Drop for Noted {
+    fn drop(&mut self) {
+        self.0.borrow_mut().push("store dropped");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn on_the_browser_runtime_the_store_outlives_async_teardown_and_dispose_reports_it_last() {
+    use registry_core::RegistryEventKind::{Disposed, Disposing};
+    let registry = registry();
+    let log: Rc<std::cell::RefCell<Vec<&'static str>>> = Rc::default();
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let (heard, noted) = (Rc::clone(&events), Rc::clone(&log));
+    let _subscription = registry.subscribe(move |event| {
+        heard.borrow_mut().push(event.kind);
+        if event.kind == Disposed {
+            noted.borrow_mut().push("disposed heard");
+        }
+    });
+    let logger = Rc::clone(&log);
+    let options = StoreOptions::new("db".to_string(), move |ctx: LoadContext<String>| {
+        let (closing, flushing) = (Rc::clone(&logger), Rc::clone(&logger));
+        ctx.on_dispose(move || closing.borrow_mut().push("close"));
+        ctx.on_dispose_async(move || async move {
+            sleep_ms(30).await;
+            flushing.borrow_mut().push("flushed");
+        });
+        let store = Noted(Rc::clone(&logger));
+        async move { Ok::<_, String>(store) }
+    })
+    .unused_cache_time(CacheTime::Infinite);
+    drop(
+        registry
+            .get_or_load(&options)
+            .into_future()
+            .await
+            .expect("loaded"),
+    );
+    registry.dispose();
+    assert_eq!(events.borrow().last(), Some(&Disposing));
+    assert!(log.borrow().is_empty(), "nothing ran before the flush");
+    poll_until("the teardown to finish", || {
+        events.borrow().last() == Some(&Disposed)
+    })
+    .await;
+    assert_eq!(
+        *log.borrow(),
+        ["flushed", "close", "store dropped", "disposed heard"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn on_the_browser_runtime_a_load_released_while_loading_counts_down_from_the_release() {
+    let registry = registry();
+    let probe = Probe::default();
+    // Loads for 150 ms, released 20 ms in; cache time 10 s.
+    let options = probe.options("doc", Duration::from_secs(10), 150);
+    let guard = registry.retain(&options);
+    sleep_ms(20).await;
+    guard.release();
+    let released = now();
+    poll_until("the store to load", || {
+        state_of(&registry, "doc") == Some(EntryState::Ready)
+    })
+    .await;
+    let before_snapshot = now();
+    let disposes_in = registry
+        .snapshot()
+        .into_iter()
+        .find_map(|entry| entry.disposes_in)
+        .expect("its countdown runs");
+    // The countdown ends 10 s after the release, not 10 s after the load completed.
+    let latest = (released + Duration::from_secs(10)).saturating_sub(before_snapshot);
+    assert!(
+        disposes_in <= latest,
+        "{disposes_in:?} left, at most {latest:?} if counted from the release"
+    );
+    assert_eq!(probe.loads(), 1);
+    registry.dispose();
+}
