@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
+use crate::RestartHandle;
 use crate::teardown::{Cancelled, Teardown};
 
 /// Handed to a store's loader: the id being loaded and a place to register teardown.
@@ -13,11 +14,48 @@ use crate::teardown::{Cancelled, Teardown};
 pub struct LoadContext<K> {
     store_id: K,
     teardown: Rc<Teardown>,
+    restart: RestartHandle,
 }
 
 impl<K> LoadContext<K> {
-    pub(crate) fn new(store_id: K, teardown: Rc<Teardown>) -> Self {
-        Self { store_id, teardown }
+    pub(crate) fn new(store_id: K, teardown: Rc<Teardown>, restart: RestartHandle) -> Self {
+        Self {
+            store_id,
+            teardown,
+            restart,
+        }
+    }
+
+    pub(crate) fn teardown(&self) -> &Rc<Teardown> {
+        &self.teardown
+    }
+
+    /// A handle that restarts this entry (this generation of it) from the store itself: for a
+    /// store that notices its worker, socket or session died. Weak and cheap to clone; keep it
+    /// in the store. See [`RestartHandle`] and
+    /// [`StoreRegistry::restart`](crate::StoreRegistry::restart).
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use registry_core::{LoadContext, RegistryConfig, RestartHandle, StoreOptions, StoreRegistry};
+    /// use registry_core::test_util::TestRuntime;
+    ///
+    /// struct Socket { restart: RestartHandle }
+    ///
+    /// let registry: StoreRegistry = StoreRegistry::with_runtime(RegistryConfig::default(), TestRuntime::new());
+    /// let options = StoreOptions::new("doc".to_string(), |ctx: LoadContext<String>| async move {
+    ///     Ok::<_, std::io::Error>(Socket { restart: ctx.restart_handle() })
+    /// });
+    /// let _guard = registry.retain(&options);
+    /// let first = registry.get_or_load(&options).ready().unwrap().unwrap();
+    /// // The socket died: the store restarts its own entry; the guard holds the new instance.
+    /// assert!(first.restart.restart());
+    /// assert!(!first.restart.restart(), "a handle restarts its own generation once");
+    /// let second = registry.get_or_load(&options).ready().unwrap().unwrap();
+    /// assert_eq!(second.restart.generation(), 1);
+    /// ```
+    pub fn restart_handle(&self) -> RestartHandle {
+        self.restart.clone()
     }
 
     /// The id of the store being loaded.

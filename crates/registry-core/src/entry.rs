@@ -81,6 +81,9 @@ pub(crate) struct Entry<K> {
     pub(crate) idle_seq: u64,
     /// Unreleased retain guards.
     pub(crate) retains: u32,
+    /// How many times the entry was restarted: its current instance is generation
+    /// `generation` (0 for the first load).
+    pub(crate) generation: u32,
     /// A `get_or_load`/`preload` call joined the load in flight: it holds the entry until the
     /// load settles, whether or not its future is awaited.
     pub(crate) load_hold: bool,
@@ -161,6 +164,30 @@ impl<K> Entry<K> {
             None => return Ended::default(),
         };
         Ended::new(stage, teardown, registry_disposed)
+    }
+
+    /// Ends the entry's current instance and makes `load` (with `teardown`) its next one, in
+    /// the same slot: holders and countdown stay. A load in flight hands its waiters to `load`
+    /// instead of failing them. Returns what must run once the registry's borrow is released:
+    /// the old instance's teardown, then the drop of its store.
+    pub(crate) fn restart_in_place(
+        &mut self,
+        load: Rc<dyn PendingLoad>,
+        teardown: Rc<Teardown>,
+    ) -> Ended {
+        self.generation = self.generation.saturating_add(1);
+        let old_teardown = self.teardown.replace(teardown);
+        let stage = std::mem::replace(&mut self.stage, Stage::Loading(Rc::clone(&load)));
+        let abort = match &stage {
+            Stage::Loading(old) => Some(old.forward(load.as_any())),
+            _ => None,
+        };
+        Ended {
+            abort,
+            teardown: old_teardown,
+            stage: Some(stage),
+            kept_as_disposing: None,
+        }
     }
 
     /// Ends an entry that the registry has forgotten. Returns what must be dropped, woken or

@@ -14,6 +14,9 @@ pub struct RegistryEvent<K> {
     pub store_id: K,
     /// The entry's store type, as [`std::any::type_name`] names it.
     pub store_type: &'static str,
+    /// The entry's generation when it happened: 0 for its first load, one more per
+    /// [`restart`](crate::StoreRegistry::restart).
+    pub generation: u64,
     /// What happened.
     pub kind: RegistryEventKind,
 }
@@ -27,6 +30,11 @@ pub enum RegistryEventKind {
     LoadStarted,
     /// The load succeeded.
     Loaded,
+    /// The entry was restarted: its previous instance ended (a load in flight was cancelled,
+    /// its waiters moved to the new load; its teardown runs) and the entry, with its holders,
+    /// loads again. `generation` is the new instance's; a `LoadStarted` of the same generation
+    /// follows. The entry itself did not end: no `Disposing` or `Disposed`.
+    Restarted,
     /// The load failed (or its loader panicked); the failure is cached.
     LoadFailed,
     /// The entry ended and its async teardown runs; a new entry of its id waits for it.
@@ -39,12 +47,13 @@ pub enum RegistryEventKind {
 }
 
 impl RegistryEventKind {
-    /// A short lowercase name: `load-started`, `loaded`, `load-failed`, `disposing`,
-    /// `disposed`.
+    /// A short lowercase name: `load-started`, `loaded`, `restarted`, `load-failed`,
+    /// `disposing`, `disposed`.
     pub fn name(self) -> &'static str {
         match self {
             Self::LoadStarted => "load-started",
             Self::Loaded => "loaded",
+            Self::Restarted => "restarted",
             Self::LoadFailed => "load-failed",
             Self::Disposing => "disposing",
             Self::Disposed => "disposed",

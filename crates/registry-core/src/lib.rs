@@ -61,6 +61,7 @@ mod lookup;
 mod options;
 mod panic;
 mod registry;
+mod restart;
 mod runtime;
 mod shared;
 mod snapshot;
@@ -78,6 +79,7 @@ pub use load::LoadFuture;
 pub use lookup::{Lookup, Preload};
 pub use options::StoreOptions;
 pub use registry::{StoreRegistry, WeakStoreRegistry};
+pub use restart::RestartHandle;
 #[cfg(target_arch = "wasm32")]
 #[cfg_attr(docsrs, doc(cfg(target_arch = "wasm32")))]
 pub use runtime::BrowserRuntime;

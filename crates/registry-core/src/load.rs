@@ -29,10 +29,20 @@ struct LoadState<S, E> {
     future: Option<LocalBoxFuture<'static, Result<S, E>>>,
     /// Set once: by completion or by abort.
     outcome: Option<Outcome<S, E>>,
+    /// Set instead of an outcome when the entry restarted while this load was in flight: its
+    /// waiters follow it to the entry's next load.
+    next: Option<Rc<Load<S, E>>>,
     /// Wakers of the [`LoadFuture`]s waiting for the outcome.
     waiters: Slab<Waker>,
     /// The driving task's waker, woken on abort so the task ends.
     task: Option<Waker>,
+}
+
+impl<S, E> LoadState<S, E> {
+    /// Whether the load is settled or was handed to a next load: its loader is done with.
+    fn is_over(&self) -> bool {
+        self.outcome.is_some() || self.next.is_some()
+    }
 }
 
 /// What [`Load::drive`] observed.
@@ -52,6 +62,7 @@ impl<S, E> Load<S, E> {
             state: RefCell::new(LoadState {
                 future: None,
                 outcome: None,
+                next: None,
                 waiters: Slab::new(),
                 task: None,
             }),
@@ -65,7 +76,7 @@ impl<S, E> Load<S, E> {
         future: LocalBoxFuture<'static, Result<S, E>>,
     ) -> Result<(), LocalBoxFuture<'static, Result<S, E>>> {
         let mut state = self.state.borrow_mut();
-        if state.outcome.is_some() {
+        if state.is_over() {
             return Err(future);
         }
         state.future = Some(future);
@@ -77,7 +88,7 @@ impl<S, E> Load<S, E> {
     pub(crate) fn drive(&self, cx: &mut Context<'_>) -> Driven<S, E> {
         let mut future = {
             let mut state = self.state.borrow_mut();
-            if state.outcome.is_some() {
+            if state.is_over() {
                 return Driven::Settled;
             }
             state.task = Some(cx.waker().clone());
@@ -92,8 +103,8 @@ impl<S, E> Load<S, E> {
         match polled {
             Ok(Poll::Pending) => {
                 let mut state = self.state.borrow_mut();
-                if state.outcome.is_some() {
-                    // Aborted while it ran: drop the future outside the borrow.
+                if state.is_over() {
+                    // Aborted or restarted while it ran: drop the future outside the borrow.
                     drop(state);
                     drop_contained("dropping a cancelled loader's future", future);
                     Driven::Settled
@@ -120,15 +131,33 @@ impl<S, E> Load<S, E> {
         }
     }
 
-    /// Records the outcome (first one wins) and returns what the caller must do outside its
-    /// borrows: wake the waiters and drop the loader's future.
+    /// Records the outcome (first one wins; none once restarted) and returns what the caller
+    /// must do outside its borrows: wake the waiters and drop the loader's future.
     #[must_use]
     pub(crate) fn settle(&self, outcome: Outcome<S, E>) -> Settled<S, E> {
         let mut state = self.state.borrow_mut();
-        if state.outcome.is_some() {
+        if state.is_over() {
             return Settled::default();
         }
         state.outcome = Some(outcome);
+        let wakers = state.waiters.drain().collect();
+        Settled {
+            future: state.future.take(),
+            task: state.task.take(),
+            wakers,
+        }
+    }
+
+    /// Hands this load's waiters to `next`, the load of the entry's next generation (the entry
+    /// restarted while this one was in flight): this load never settles, and its loader's
+    /// future is dropped. Returns what must run once no borrow is held.
+    #[must_use]
+    pub(crate) fn forward_to(&self, next: Rc<Load<S, E>>) -> Settled<S, E> {
+        let mut state = self.state.borrow_mut();
+        if state.is_over() {
+            return Settled::default();
+        }
+        state.next = Some(next);
         let wakers = state.waiters.drain().collect();
         Settled {
             future: state.future.take(),
@@ -169,6 +198,10 @@ pub(crate) trait PendingLoad {
     /// the loader's future.
     fn abort(&self, registry_disposed: bool) -> Box<dyn FnOnce()>;
 
+    /// Hands the waiters to `next`, the entry's next load (a `Load<S, E>` of the same types);
+    /// returns what must run once no borrow is held.
+    fn forward(&self, next: Rc<dyn Any>) -> Box<dyn FnOnce()>;
+
     /// The load itself, to be downcast to `Load<S, E>`.
     fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
 }
@@ -182,6 +215,14 @@ impl<S: 'static, E: 'static> PendingLoad for Load<S, E> {
         };
         let settled = self.settle(Err(error));
         Box::new(move || settled.finish())
+    }
+
+    fn forward(&self, next: Rc<dyn Any>) -> Box<dyn FnOnce()> {
+        let Ok(next) = next.downcast::<Load<S, E>>() else {
+            unreachable!("an entry's next load has the entry's types")
+        };
+        let forwarded = self.forward_to(next);
+        Box::new(move || forwarded.finish())
     }
 
     fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
@@ -276,6 +317,23 @@ impl<S, E> Future for LoadFuture<S, E> {
                 None => panic!("LoadFuture polled after completion"),
             },
             Inner::Waiting { load, slot } => {
+                // Follow the entry's restarts to the load that will settle.
+                loop {
+                    let next = {
+                        let mut state = load.state.borrow_mut();
+                        let next = state.next.clone();
+                        if next.is_some()
+                            && let Some(key) = slot.take()
+                        {
+                            state.waiters.try_remove(key);
+                        }
+                        next
+                    };
+                    match next {
+                        Some(next) => *load = next,
+                        None => break,
+                    }
+                }
                 let mut state = load.state.borrow_mut();
                 if let Some(outcome) = &state.outcome {
                     let outcome = outcome.clone();

@@ -249,6 +249,68 @@ impl<K: StoreId> StoreRegistry<K> {
         self.shared.invalidate(options)
     }
 
+    /// Restarts the live entry `options` name (loaded, failed or loading) under its holders:
+    /// its current instance ends (a load in flight is cancelled, its teardown runs, newest
+    /// callback first, async ones finished, then its store is dropped) and the same entry loads
+    /// again with these `options`, which may differ from the first (a new token, a new
+    /// configuration). Returns `false`, and does nothing, when there is no live entry.
+    ///
+    /// What stays: every holder. [`RetainGuard`]s taken before hold the new instance; the
+    /// futures of `get_or_load` and `preload` calls waiting on a cancelled load resolve to the
+    /// new load's outcome (they are not failed). The entry's countdown, its place under
+    /// [`CacheTimePolicy`](crate::CacheTimePolicy), the idle bound and
+    /// [`pause_while_hidden`](RegistryConfig::pause_while_hidden) treat the new instance as the
+    /// same entry; its cache time becomes `options`'. What changes: the loader runs again (after
+    /// the old instance's teardown has finished, as any re-boot waits), the entry's
+    /// [`generation`](crate::EntrySnapshot::generation) grows by one, and listeners hear
+    /// [`Restarted`](crate::RegistryEventKind::Restarted) then `LoadStarted`. Later callers'
+    /// options are ignored as usual: the restart's options are now the first.
+    ///
+    /// When to use which: `restart` replaces a held, healthy (or failed, or loading) store
+    /// without unmounting what holds it; [`invalidate`](Self::invalidate) drops a cached
+    /// failure or an unheld store so that the next call loads afresh, and never touches a held
+    /// store; a retry of a failure is a `restart` (the holders get the new load) or an
+    /// `invalidate` followed by a load. A store can restart itself through
+    /// [`LoadContext::restart_handle`](crate::LoadContext::restart_handle).
+    ///
+    /// Re-entrancy: from a listener, a loader (its own entry: the load in flight is the one
+    /// cancelled, so a loader that restarts its entry on every call never settles) or a
+    /// teardown callback, `restart` restarts whatever live entry `options` name. From the
+    /// teardown of the instance a restart ended, that is the next instance, whose loader has
+    /// not run yet: it is restarted before it loads (its loader then runs once, with these
+    /// options). An entry that ended (disposing) is not live: `false`.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+    /// use registry_core::test_util::TestRuntime;
+    ///
+    /// struct Session { token: &'static str }
+    ///
+    /// let registry: StoreRegistry = StoreRegistry::with_runtime(RegistryConfig::default(), TestRuntime::new());
+    /// let closed = Rc::new(Cell::new(0));
+    /// let session = |token: &'static str| {
+    ///     let closed = closed.clone();
+    ///     StoreOptions::new("session".to_string(), move |ctx: LoadContext<String>| {
+    ///         let closed = closed.clone();
+    ///         async move {
+    ///             ctx.on_dispose(move || closed.set(closed.get() + 1));
+    ///             Ok::<_, std::io::Error>(Session { token })
+    ///         }
+    ///     })
+    /// };
+    /// let guard = registry.retain(&session("old-token"));
+    /// assert!(registry.restart(&session("new-token")));
+    /// assert_eq!(closed.get(), 1);
+    /// let store = registry.get_or_load(&session("ignored")).ready().unwrap().unwrap();
+    /// assert_eq!(store.token, "new-token");
+    /// assert_eq!(registry.snapshot()[0].generation, 1);
+    /// assert!(guard.is_live(), "the guard holds the new instance");
+    /// ```
+    pub fn restart<S: 'static, E: 'static>(&self, options: &StoreOptions<K, S, E>) -> bool {
+        self.shared.restart(options)
+    }
+
     /// The registry's entries, in no particular order, including ended ones whose async
     /// teardown still runs ([`EntryState::Disposing`](crate::EntryState::Disposing)). Empty
     /// after [`dispose`](Self::dispose), even while teardown runs

@@ -28,6 +28,7 @@ use crate::load::{Load, LoadFuture, Outcome, PendingLoad};
 use crate::load_task::LoadTask;
 use crate::options::Loader;
 use crate::panic::{contain, drop_contained};
+use crate::restart::RestartHandle;
 use crate::teardown::{Finished, Teardown};
 use crate::timer::{self, Next, TimerSignal};
 use crate::{
@@ -120,6 +121,7 @@ impl<K: StoreId> Inner<K> {
             self.events.push(RegistryEvent {
                 store_id: entry.store_id.clone(),
                 store_type: (entry.ty.store_type_name)(),
+                generation: u64::from(entry.generation),
                 kind,
             });
         }
@@ -644,34 +646,147 @@ impl<K: StoreId> Shared<K> {
         // nothing half-made.
         let store_id = options.store_id.clone();
         let context_id = options.store_id.clone();
-        let predecessor = inner.find_disposing::<S, E>(hash, &options.store_id);
+        let predecessors = inner
+            .find_disposing::<S, E>(hash, &options.store_id)
+            .map(|teardown| teardown.unfinished_chain())
+            .unwrap_or_default();
         let load = Load::new();
         let teardown = Rc::new(Teardown::new(Rc::downgrade(&self.runtime)));
+        let cache_time = self.cache_time_of(options);
         let key = inner.entries.insert(Entry {
             store_id,
             ty: EntryType::of::<S, E>(),
             stage: Stage::Loading(Rc::clone(&load) as Rc<dyn PendingLoad>),
             teardown: Some(Rc::clone(&teardown)),
-            cache_time: self.cache_time_of(options),
+            cache_time,
             deadline: NEVER,
             queue_pos: NOT_QUEUED,
             idle_seq: 0,
             retains: u32::from(hold == Hold::Retain),
+            generation: 0,
             load_hold: hold == Hold::Load,
         });
         inner.index_insert(hash, key);
         inner.record(key, RegistryEventKind::LoadStarted);
         drop(inner);
-        if predecessor.is_some() {
+        if !predecessors.is_empty() {
             tracing::debug!(
                 store_id = ?options.store_id,
                 "waiting for the teardown of the store's previous entry before loading it"
             );
         }
-        let context = LoadContext::new(context_id, teardown);
-        self.start_load(key, Rc::clone(&load), context, predecessor, &options.loader);
+        let restart = RestartHandle::new(
+            Rc::downgrade(self),
+            key,
+            0,
+            &teardown,
+            Rc::clone(&options.loader),
+            cache_time,
+        );
+        let context = LoadContext::new(context_id, teardown, restart);
+        self.start_load(
+            key,
+            Rc::clone(&load),
+            context,
+            predecessors,
+            &options.loader,
+        );
         self.emit();
         (key, load)
+    }
+
+    /// `restart`: ends the live entry's current instance and loads it again with `options`,
+    /// in the same slot (its holders hold the new instance). `false` when there is no live
+    /// entry.
+    pub(crate) fn restart<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        options: &StoreOptions<K, S, E>,
+    ) -> bool {
+        let Ok(inner) = self.inner.try_borrow_mut() else {
+            return false;
+        };
+        if inner.disposed {
+            return false;
+        }
+        let hash = inner.hash(&options.store_id);
+        let Some(key) = inner.find::<S, E>(hash, &options.store_id) else {
+            return false;
+        };
+        let cache_time = self.cache_time_of(options);
+        self.restart_entry(inner, key, None, &options.loader, cache_time)
+    }
+
+    /// A [`RestartHandle`]'s restart: the entry `key`, if it is still in `generation`.
+    pub(crate) fn restart_instance<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        key: EntryKey,
+        generation: u32,
+        loader: &Loader<K, S, E>,
+        cache_time: Nanos,
+    ) -> bool {
+        let Ok(inner) = self.inner.try_borrow_mut() else {
+            return false;
+        };
+        if inner.disposed {
+            return false;
+        }
+        self.restart_entry(inner, key, Some(generation), loader, cache_time)
+    }
+
+    fn restart_entry<S: 'static, E: 'static>(
+        self: &Rc<Self>,
+        mut inner: RefMut<'_, Inner<K>>,
+        key: EntryKey,
+        generation: Option<u32>,
+        loader: &Loader<K, S, E>,
+        cache_time: Nanos,
+    ) -> bool {
+        let Inner { entries, idle, .. } = &mut *inner;
+        let Some(entry) = entries.get_mut(key) else {
+            return false;
+        };
+        if entry.is_disposing() || generation.is_some_and(|g| g != entry.generation) {
+            return false;
+        }
+        // The id's `Clone` first: a panic leaves the entry as it was.
+        let context_id = entry.store_id.clone();
+        let load = Load::<S, E>::new();
+        let teardown = Rc::new(Teardown::new(Rc::downgrade(&self.runtime)));
+        let predecessors = entry
+            .teardown
+            .as_ref()
+            .map(|teardown| teardown.unfinished_chain())
+            .unwrap_or_default();
+        let ended = entry.restart_in_place(
+            Rc::clone(&load) as Rc<dyn PendingLoad>,
+            Rc::clone(&teardown),
+        );
+        // The same entry: its holders and countdown stay; while it loads it is not among the
+        // idle entries (it joins them again, if unheld, when the load settles).
+        entry.cache_time = cache_time;
+        idle.forget(&mut entry.idle_seq);
+        let generation = entry.generation;
+        inner.record(key, RegistryEventKind::Restarted);
+        inner.record(key, RegistryEventKind::LoadStarted);
+        drop(inner);
+        tracing::debug!(
+            store_id = ?context_id,
+            generation,
+            "restarting a store: its teardown runs before it loads again"
+        );
+        ended.finish(None);
+        let restart = RestartHandle::new(
+            Rc::downgrade(self),
+            key,
+            generation,
+            &teardown,
+            Rc::clone(loader),
+            cache_time,
+        );
+        let context = LoadContext::new(context_id, teardown, restart);
+        self.start_load(key, load, context, predecessors, loader);
+        self.emit();
+        true
     }
 
     /// Hands the load its future (which waits for `predecessor`'s teardown, then calls the
@@ -682,13 +797,14 @@ impl<K: StoreId> Shared<K> {
         key: EntryKey,
         load: Rc<Load<S, E>>,
         context: LoadContext<K>,
-        predecessor: Option<Rc<Teardown>>,
+        predecessors: Vec<Rc<Teardown>>,
         loader: &Loader<K, S, E>,
     ) {
         let span = tracing::debug_span!("StoreRegistry.lookup", store_id = ?context.store_id());
         let loader = Rc::clone(loader);
+        context.teardown().set_waits_for(&predecessors);
         let future = async move {
-            if let Some(teardown) = predecessor {
+            for teardown in predecessors {
                 teardown.finished().await;
             }
             loader(context).await
@@ -1043,6 +1159,7 @@ impl<K: StoreId> Shared<K> {
                 disposes_in: (entry.deadline != NEVER)
                     .then(|| Duration::from_nanos(entry.deadline.saturating_sub(now))),
                 unused_cache_time: CacheTime::from_nanos(entry.cache_time),
+                generation: u64::from(entry.generation),
             })
             .collect()
     }
@@ -1068,6 +1185,7 @@ impl<K: StoreId> Shared<K> {
                 let disposed = RegistryEvent {
                     store_id: entry.store_id.clone(),
                     store_type: (entry.ty.store_type_name)(),
+                    generation: u64::from(entry.generation),
                     kind: RegistryEventKind::Disposed,
                 };
                 if !entry.is_disposing() {

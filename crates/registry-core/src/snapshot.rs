@@ -41,4 +41,7 @@ pub struct EntrySnapshot<K> {
     /// The entry's cache time: its first options' (or the registry's default), lengthened by
     /// later options under [`CacheTimePolicy::Longest`](crate::CacheTimePolicy::Longest).
     pub unused_cache_time: CacheTime,
+    /// The entry's generation: 0 for its first load, one more per
+    /// [`restart`](crate::StoreRegistry::restart).
+    pub generation: u64,
 }

@@ -50,6 +50,9 @@ pub(crate) struct Teardown {
     on_finished: RefCell<Vec<Box<dyn FnOnce()>>>,
     /// Where async callbacks run: the registry's runtime, which this does not keep alive.
     runtime: Weak<dyn Runtime>,
+    /// The teardowns of earlier instances of the same entry that this instance's load waits
+    /// for (weakly: the load's future holds them while it waits).
+    waits_for: RefCell<Vec<Weak<Teardown>>>,
 }
 
 impl fmt::Debug for Teardown {
@@ -70,7 +73,29 @@ impl Teardown {
             finished: RefCell::new(Slab::new()),
             on_finished: RefCell::new(Vec::new()),
             runtime,
+            waits_for: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Records the teardowns this instance's load waits for.
+    pub(crate) fn set_waits_for(&self, teardowns: &[Rc<Teardown>]) {
+        *self.waits_for.borrow_mut() = teardowns.iter().map(Rc::downgrade).collect();
+    }
+
+    /// What a load of the entry's next instance must wait for: this teardown, unless it has
+    /// finished, and whatever this instance's own load was still waiting for.
+    pub(crate) fn unfinished_chain(self: &Rc<Self>) -> Vec<Rc<Teardown>> {
+        let mut chain: Vec<Rc<Teardown>> = self
+            .waits_for
+            .borrow()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|teardown| !teardown.is_finished())
+            .collect();
+        if !self.is_finished() {
+            chain.push(Rc::clone(self));
+        }
+        chain
     }
 
     /// Whether the entry has ended (its teardown started).
