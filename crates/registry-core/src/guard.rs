@@ -3,11 +3,14 @@
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+use std::panic::Location;
+
+use crate::alive::Provenance;
 use crate::entry::EntryKey;
 
 /// Implemented by the registry's shared state: lets a type-erased guard release its hold.
 pub(crate) trait ReleaseHold {
-    fn release_hold(self: Rc<Self>, key: EntryKey);
+    fn release_hold(self: Rc<Self>, key: EntryKey, at: Provenance);
     /// Whether `key` names a live entry (not ended, not disposing).
     fn is_live(&self, key: EntryKey) -> bool;
 }
@@ -23,18 +26,40 @@ pub(crate) trait ReleaseHold {
 #[clippy::has_significant_drop]
 pub struct RetainGuard {
     hold: Option<(Weak<dyn ReleaseHold>, EntryKey)>,
+    /// Where the guard was taken (with the `provenance` feature; zero-sized without).
+    at: Provenance,
 }
 
 impl RetainGuard {
-    pub(crate) fn new(registry: Weak<dyn ReleaseHold>, key: EntryKey) -> Self {
+    pub(crate) fn new(registry: Weak<dyn ReleaseHold>, key: EntryKey, at: Provenance) -> Self {
         Self {
             hold: Some((registry, key)),
+            at,
         }
     }
 
     /// A guard that holds nothing (what `retain` returns after `dispose`).
     pub fn inert() -> Self {
-        Self { hold: None }
+        Self {
+            hold: None,
+            at: crate::alive::given(Location::caller()),
+        }
+    }
+
+    /// Where the guard was taken: the caller of
+    /// [`retain`](crate::StoreRegistry::retain) or
+    /// [`retain_and_get`](crate::StoreRegistry::retain_and_get) (or the location an adapter
+    /// passed to [`retain_from`](crate::StoreRegistry::retain_from)). `None` without the
+    /// `provenance` feature, and for inert guards.
+    pub fn location(&self) -> Option<&'static Location<'static>> {
+        #[cfg(feature = "provenance")]
+        {
+            self.hold.as_ref().map(|_| self.at)
+        }
+        #[cfg(not(feature = "provenance"))]
+        {
+            None
+        }
     }
 
     /// Whether this guard holds nothing (it came from a disposed registry, or is
@@ -66,7 +91,7 @@ impl Drop for RetainGuard {
         if let Some((registry, key)) = self.hold.take()
             && let Some(registry) = registry.upgrade()
         {
-            registry.release_hold(key);
+            registry.release_hold(key, self.at);
         }
     }
 }
@@ -79,8 +104,26 @@ impl Default for RetainGuard {
 
 impl fmt::Debug for RetainGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetainGuard")
-            .field("inert", &self.is_inert())
-            .finish()
+        let mut guard = f.debug_struct("RetainGuard");
+        guard.field("inert", &self.is_inert());
+        if let Some(location) = self.location() {
+            guard.field("location", &format_args!("{location}"));
+        }
+        guard.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guard_is_no_bigger_without_provenance() {
+        let size = std::mem::size_of::<RetainGuard>();
+        if cfg!(feature = "provenance") {
+            assert_eq!(size, 32, "a key, a pointer and a location");
+        } else {
+            assert_eq!(size, 24, "a key and a pointer");
+        }
     }
 }

@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alive;
 mod config;
 mod context;
 mod entry;
@@ -69,6 +70,7 @@ mod subscription;
 mod teardown;
 mod timer;
 
+pub use alive::AliveReason;
 pub use config::{CacheTime, CacheTimePolicy, DEFAULT_BROWSER_CACHE_TIME, RegistryConfig};
 pub use context::LoadContext;
 pub use error::RegistryError;

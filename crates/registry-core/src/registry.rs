@@ -2,8 +2,10 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::rc::{Rc, Weak};
 
+use crate::alive::{self, Provenance};
 use crate::shared::Shared;
 use crate::{
     EntrySnapshot, Lookup, Preload, RegistryConfig, RetainGuard, Runtime, StoreId, StoreOptions,
@@ -198,9 +200,32 @@ impl<K: StoreId> StoreRegistry<K> {
     /// while the returned guard lives; dropping it (or [`RetainGuard::release`]) lets go.
     ///
     /// After [`dispose`](Self::dispose) the guard is inert.
+    #[cfg_attr(feature = "provenance", track_caller)]
     pub fn retain<S: 'static, E: 'static>(&self, options: &StoreOptions<K, S, E>) -> RetainGuard {
-        match self.shared.retain(options) {
-            Some(key) => self.shared.guard(key),
+        self.retain_at(options, alive::caller())
+    }
+
+    /// [`retain`](Self::retain), recording `location` as where the guard was taken (with the
+    /// `provenance` feature; ignored without it). For adapters whose hooks are
+    /// `#[track_caller]` and retain later, from a closure or an effect: they capture
+    /// [`Location::caller`] in the hook and pass it here, so that
+    /// [`EntrySnapshot::holder_locations`](crate::EntrySnapshot::holder_locations) names the
+    /// component, not the adapter.
+    pub fn retain_from<S: 'static, E: 'static>(
+        &self,
+        options: &StoreOptions<K, S, E>,
+        location: &'static Location<'static>,
+    ) -> RetainGuard {
+        self.retain_at(options, alive::given(location))
+    }
+
+    fn retain_at<S: 'static, E: 'static>(
+        &self,
+        options: &StoreOptions<K, S, E>,
+        at: Provenance,
+    ) -> RetainGuard {
+        match self.shared.retain(options, at) {
+            Some(key) => self.shared.guard(key, at),
             None => RetainGuard::inert(),
         }
     }
@@ -209,14 +234,33 @@ impl<K: StoreId> StoreRegistry<K> {
     /// only the guard holds the entry: if the guard is released while the store is loading and
     /// nothing else holds it, the load is cancelled when the cache time runs out. This is what a
     /// component that mounts, suspends on the store and may unmount early wants.
+    #[cfg_attr(feature = "provenance", track_caller)]
     pub fn retain_and_get<S: 'static, E: 'static>(
         &self,
         options: &StoreOptions<K, S, E>,
     ) -> (RetainGuard, Lookup<S, E>) {
+        self.retain_and_get_at(options, alive::caller())
+    }
+
+    /// [`retain_and_get`](Self::retain_and_get), recording `location` as where the guard was
+    /// taken (with the `provenance` feature), as [`retain_from`](Self::retain_from) does.
+    pub fn retain_and_get_from<S: 'static, E: 'static>(
+        &self,
+        options: &StoreOptions<K, S, E>,
+        location: &'static Location<'static>,
+    ) -> (RetainGuard, Lookup<S, E>) {
+        self.retain_and_get_at(options, alive::given(location))
+    }
+
+    fn retain_and_get_at<S: 'static, E: 'static>(
+        &self,
+        options: &StoreOptions<K, S, E>,
+        at: Provenance,
+    ) -> (RetainGuard, Lookup<S, E>) {
         let _span =
             tracing::debug_span!("StoreRegistry.getOrLoad", store_id = ?options.store_id).entered();
-        match self.shared.retain_and_get(options) {
-            Some((key, lookup)) => (self.shared.guard(key), lookup),
+        match self.shared.retain_and_get(options, at) {
+            Some((key, lookup)) => (self.shared.guard(key, at), lookup),
             None => (
                 RetainGuard::inert(),
                 Lookup::Ready(Err(crate::RegistryError::Disposed)),

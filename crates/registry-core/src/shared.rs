@@ -5,6 +5,7 @@
 //! borrow, and only then runs loaders, teardown, wakers, `Drop`s and the runtime's spawn.
 
 use std::cell::{Cell, RefCell, RefMut};
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::pin::Pin;
@@ -17,6 +18,7 @@ use hashbrown::HashTable;
 use slotmap::SlotMap;
 use tracing::Instrument;
 
+use crate::alive::{AliveReason, HolderLocations, Provenance};
 use crate::config::{CacheTimePolicy, NEVER, Nanos};
 use crate::entry::{Ended, Entry, EntryKey, EntryType, Idle, Stage};
 use crate::event::{RegistryEvent, RegistryEventKind};
@@ -86,15 +88,20 @@ struct Inner<K> {
     final_teardowns: Vec<Rc<Teardown>>,
     /// Events recorded under the borrow, delivered once it is released.
     events: EventQueue<K>,
+    /// Where each entry's guards were taken (with the `provenance` feature).
+    holder_locations: HolderLocations,
+    /// The cache time an entry had before [`CacheTimePolicy::Longest`] lengthened it, for the
+    /// entries it lengthened (rare: kept beside the entries, not in each).
+    grown_from: HashMap<EntryKey, Nanos>,
 }
 
 /// Which hold a lookup takes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Hold {
     /// `get_or_load`: the load hold while a load is in flight.
     Load,
-    /// `retain` and `retain_and_get`: a guard.
-    Retain,
+    /// `retain` and `retain_and_get`: a guard, taken there.
+    Retain(Provenance),
 }
 
 /// What a borrowed section leaves to do once the borrow is released.
@@ -210,6 +217,10 @@ impl<K: StoreId> Inner<K> {
         }
         self.idle.forget(&mut entry.idle_seq);
         entry.deadline = NEVER;
+        self.holder_locations.forget(key);
+        if !self.grown_from.is_empty() {
+            self.grown_from.remove(&key);
+        }
         let queue_pos = std::mem::replace(&mut entry.queue_pos, NOT_QUEUED);
         if queue_pos != NOT_QUEUED {
             let entries = &mut self.entries;
@@ -337,6 +348,8 @@ impl<K> Inner<K> {
         self.disposing = HashTable::new();
         self.expiry.clear();
         self.idle.clear();
+        self.holder_locations.clear();
+        self.grown_from.clear();
         self.armed = None;
         let ended: Vec<Ended> = std::mem::take(&mut self.entries)
             .into_iter()
@@ -420,6 +433,8 @@ impl<K: StoreId> Shared<K> {
                 timer_started: false,
                 final_teardowns: Vec::new(),
                 events: EventQueue::default(),
+                holder_locations: HolderLocations::default(),
+                grown_from: HashMap::new(),
             }),
             listeners: Listeners::default(),
         });
@@ -496,15 +511,21 @@ impl<K: StoreId> Shared<K> {
         self.config.max_idle_entries
     }
 
-    /// Under [`CacheTimePolicy::Longest`], lengthens the entry's cache time to `options`'.
+    /// Under [`CacheTimePolicy::Longest`], lengthens the entry's cache time to `options'`;
+    /// returns the cache time it had when it did.
     #[inline]
-    fn apply_cache_time_policy<S, E>(&self, entry: &mut Entry<K>, options: &StoreOptions<K, S, E>) {
+    fn apply_cache_time_policy<S, E>(
+        &self,
+        entry: &mut Entry<K>,
+        options: &StoreOptions<K, S, E>,
+    ) -> Option<Nanos> {
         if self.config.cache_time_policy == CacheTimePolicy::Longest {
             let wanted = self.cache_time_of(options);
             if wanted > entry.cache_time {
-                entry.cache_time = wanted;
+                return Some(std::mem::replace(&mut entry.cache_time, wanted));
             }
         }
+        None
     }
 
     fn cache_time_of<S, E>(&self, options: &StoreOptions<K, S, E>) -> Nanos {
@@ -534,10 +555,13 @@ impl<K: StoreId> Shared<K> {
             entries,
             armed,
             expiry,
+            grown_from,
             ..
         } = &mut *inner;
         let entry = &mut entries[key];
-        self.apply_cache_time_policy(entry, options);
+        if let Some(before) = self.apply_cache_time_policy(entry, options) {
+            grown_from.entry(key).or_insert(before);
+        }
         let lookup = entry.lookup::<S, E>();
         if !lookup.is_ready() {
             // Joining the load in flight holds it until it settles.
@@ -572,8 +596,9 @@ impl<K: StoreId> Shared<K> {
     pub(crate) fn retain<S: 'static, E: 'static>(
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
+        at: Provenance,
     ) -> Option<EntryKey> {
-        self.retain_with(options, |key, _| key, |key, _| key)
+        self.retain_with(options, at, |key, _| key, |key, _| key)
     }
 
     /// `retain_and_get`: like [`retain`](Self::retain), and the answer of a lookup, taken in
@@ -581,9 +606,11 @@ impl<K: StoreId> Shared<K> {
     pub(crate) fn retain_and_get<S: 'static, E: 'static>(
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
+        at: Provenance,
     ) -> Option<(EntryKey, Lookup<S, E>)> {
         self.retain_with(
             options,
+            at,
             |key, entry| (key, entry.lookup()),
             |key, load| (key, Self::answer(load)),
         )
@@ -595,6 +622,7 @@ impl<K: StoreId> Shared<K> {
     fn retain_with<S: 'static, E: 'static, T>(
         self: &Rc<Self>,
         options: &StoreOptions<K, S, E>,
+        at: Provenance,
         held: impl FnOnce(EntryKey, &Entry<K>) -> T,
         started: impl FnOnce(EntryKey, Rc<Load<S, E>>) -> T,
     ) -> Option<T> {
@@ -604,15 +632,21 @@ impl<K: StoreId> Shared<K> {
             entry.retains += 1;
             entry.deadline = NEVER;
             idle.forget(&mut entry.idle_seq);
-            self.apply_cache_time_policy(entry, options);
-            held(key, entry)
+            let grown = self.apply_cache_time_policy(entry, options);
+            (key, grown, held(key, entry))
         });
         match answer {
-            Some(answer) => Some(answer),
+            Some((key, grown, answer)) => {
+                inner.holder_locations.add(key, at);
+                if let Some(before) = grown {
+                    inner.grown_from.entry(key).or_insert(before);
+                }
+                Some(answer)
+            }
             // A disposed registry has no entries: it is checked on a miss only.
             None if inner.disposed => None,
             None => {
-                let (key, load) = self.insert(inner, hash, options, Hold::Retain);
+                let (key, load) = self.insert(inner, hash, options, Hold::Retain(at));
                 Some(started(key, load))
             }
         }
@@ -627,9 +661,9 @@ impl<K: StoreId> Shared<K> {
         }
     }
 
-    pub(crate) fn guard(self: &Rc<Self>, key: EntryKey) -> RetainGuard {
+    pub(crate) fn guard(self: &Rc<Self>, key: EntryKey, at: Provenance) -> RetainGuard {
         let weak: Weak<Self> = Rc::downgrade(self);
-        RetainGuard::new(weak, key)
+        RetainGuard::new(weak, key, at)
     }
 
     /// A miss: inserts the entry first, so that re-entrant calls (from the loader itself) and
@@ -662,11 +696,14 @@ impl<K: StoreId> Shared<K> {
             deadline: NEVER,
             queue_pos: NOT_QUEUED,
             idle_seq: 0,
-            retains: u32::from(hold == Hold::Retain),
+            retains: u32::from(matches!(hold, Hold::Retain(_))),
             generation: 0,
-            load_hold: hold == Hold::Load,
+            load_hold: matches!(hold, Hold::Load),
         });
         inner.index_insert(hash, key);
+        if let Hold::Retain(at) = hold {
+            inner.holder_locations.add(key, at);
+        }
         inner.record(key, RegistryEventKind::LoadStarted);
         drop(inner);
         if !predecessors.is_empty() {
@@ -766,6 +803,7 @@ impl<K: StoreId> Shared<K> {
         entry.cache_time = cache_time;
         idle.forget(&mut entry.idle_seq);
         let generation = entry.generation;
+        inner.grown_from.remove(&key);
         inner.record(key, RegistryEventKind::Restarted);
         inner.record(key, RegistryEventKind::LoadStarted);
         drop(inner);
@@ -1135,31 +1173,73 @@ impl<K: StoreId> Shared<K> {
 
     pub(crate) fn snapshot(&self) -> Vec<EntrySnapshot<K>> {
         let now = self.now();
+        let paused = self.clock.paused_at.get().is_some();
         let inner = self.inner.borrow();
-        inner
+        // The recency order of idle entries: rank 1 is evicted first.
+        let mut idle: Vec<u64> = inner
             .entries
             .values()
+            .map(|entry| entry.idle_seq)
+            .filter(|&seq| seq != 0)
+            .collect();
+        idle.sort_unstable();
+        let idle_rank = |entry: &Entry<K>| {
+            (entry.idle_seq != 0)
+                .then(|| idle.binary_search(&entry.idle_seq).ok())
+                .flatten()
+                .map(|at| at + 1)
+        };
+        inner
+            .entries
+            .iter()
             // An entry kept only until its synchronous teardown has run has ended already.
-            .filter(|entry| !matches!(&entry.stage, Stage::Disposing(t) if !t.has_async()))
-            .map(|entry| EntrySnapshot {
-                store_id: entry.store_id.clone(),
-                store_type: (entry.ty.store_type_name)(),
-                state: match entry.stage {
-                    Stage::Loading(_) => EntryState::Loading,
-                    Stage::Ready(_) => EntryState::Ready,
-                    Stage::Failed(_) => EntryState::Failed,
-                    Stage::Disposing(_) => EntryState::Disposing,
-                },
-                // The guards of an ended entry hold nothing.
-                holders: if entry.is_disposing() {
-                    0
+            .filter(|(_, entry)| !matches!(&entry.stage, Stage::Disposing(t) if !t.has_async()))
+            .map(|(key, entry)| {
+                let disposes_in = (entry.deadline != NEVER)
+                    .then(|| Duration::from_nanos(entry.deadline.saturating_sub(now)));
+                let disposing = entry.is_disposing();
+                let alive_because = if disposing {
+                    AliveReason::Disposing
+                } else if entry.retains > 0 {
+                    AliveReason::Held {
+                        guards: entry.retains as usize,
+                    }
+                } else if entry.load_hold {
+                    AliveReason::Loading
                 } else {
-                    entry.holders() as usize
-                },
-                disposes_in: (entry.deadline != NEVER)
-                    .then(|| Duration::from_nanos(entry.deadline.saturating_sub(now))),
-                unused_cache_time: CacheTime::from_nanos(entry.cache_time),
-                generation: u64::from(entry.generation),
+                    match disposes_in {
+                        Some(left) if paused => AliveReason::CountdownPaused { left },
+                        Some(left) => AliveReason::CountingDown { left },
+                        None => AliveReason::NoCountdown,
+                    }
+                };
+                EntrySnapshot {
+                    store_id: entry.store_id.clone(),
+                    store_type: (entry.ty.store_type_name)(),
+                    state: match entry.stage {
+                        Stage::Loading(_) => EntryState::Loading,
+                        Stage::Ready(_) => EntryState::Ready,
+                        Stage::Failed(_) => EntryState::Failed,
+                        Stage::Disposing(_) => EntryState::Disposing,
+                    },
+                    // The guards of an ended entry hold nothing.
+                    holders: if disposing {
+                        0
+                    } else {
+                        entry.holders() as usize
+                    },
+                    holder_locations: inner.holder_locations.of(key),
+                    load_holds: usize::from(entry.load_hold && !disposing),
+                    alive_because,
+                    disposes_in,
+                    unused_cache_time: CacheTime::from_nanos(entry.cache_time),
+                    cache_time_grown_from: inner
+                        .grown_from
+                        .get(&key)
+                        .map(|&before| CacheTime::from_nanos(before)),
+                    idle_rank: idle_rank(entry),
+                    generation: u64::from(entry.generation),
+                }
             })
             .collect()
     }
@@ -1247,9 +1327,14 @@ impl<K> Drop for Shared<K> {
 }
 
 impl<K: StoreId> ReleaseHold for Shared<K> {
-    fn release_hold(self: Rc<Self>, key: EntryKey) {
+    fn release_hold(self: Rc<Self>, key: EntryKey, at: Provenance) {
         let mut inner = self.inner.borrow_mut();
-        let Some(entry) = inner.entries.get_mut(key) else {
+        let Inner {
+            entries,
+            holder_locations,
+            ..
+        } = &mut *inner;
+        let Some(entry) = entries.get_mut(key) else {
             // The entry ended (a disposed registry has no entries): a stale guard touches
             // nothing.
             return;
@@ -1259,6 +1344,7 @@ impl<K: StoreId> ReleaseHold for Shared<K> {
         }
         debug_assert!(entry.retains > 0, "a live guard implies a retain");
         entry.retains = entry.retains.saturating_sub(1);
+        holder_locations.remove(key, at);
         if entry.holders() > 0 {
             return;
         }

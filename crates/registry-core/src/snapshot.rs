@@ -1,8 +1,9 @@
 //! [`EntrySnapshot`]: what [`snapshot`](crate::StoreRegistry::snapshot) reports of each entry.
 
+use std::panic::Location;
 use std::time::Duration;
 
-use crate::CacheTime;
+use crate::{AliveReason, CacheTime};
 
 /// Where an entry's store is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,6 +35,18 @@ pub struct EntrySnapshot<K> {
     /// Unreleased retain guards, plus one while a `get_or_load`/`preload` waits on its load.
     /// Always 0 for a disposing entry: the guards of an ended entry hold nothing.
     pub holders: usize,
+    /// Where its unreleased retain guards were taken, sorted by file and line: the callers of
+    /// [`retain`](crate::StoreRegistry::retain) and
+    /// [`retain_and_get`](crate::StoreRegistry::retain_and_get) (or the locations adapters
+    /// passed to [`retain_from`](crate::StoreRegistry::retain_from)). Recorded with the
+    /// `provenance` feature only; empty without it.
+    pub holder_locations: Vec<&'static Location<'static>>,
+    /// In-flight load holds: 1 while a `get_or_load` or `preload` call waits on its load (the
+    /// rest of [`holders`](Self::holders) are guards).
+    pub load_holds: usize,
+    /// Why it has not ended: held, loading, counting down (or paused), kept by an infinite
+    /// cache time, or disposing. [`AliveReason`] displays as a sentence.
+    pub alive_because: AliveReason,
     /// Time left before the entry is disposed, while its idle countdown runs (paused while
     /// the page is hidden, with
     /// [`pause_while_hidden`](crate::RegistryConfig::pause_while_hidden)).
@@ -41,6 +54,15 @@ pub struct EntrySnapshot<K> {
     /// The entry's cache time: its first options' (or the registry's default), lengthened by
     /// later options under [`CacheTimePolicy::Longest`](crate::CacheTimePolicy::Longest).
     pub unused_cache_time: CacheTime,
+    /// The cache time its first options gave it, when a later caller lengthened it under
+    /// [`CacheTimePolicy::Longest`](crate::CacheTimePolicy::Longest) (to
+    /// [`unused_cache_time`](Self::unused_cache_time)).
+    pub cache_time_grown_from: Option<CacheTime>,
+    /// Its place among the idle entries when
+    /// [`max_idle_entries`](crate::RegistryConfig::max_idle_entries) bounds them: 1 for the
+    /// least recently used, the next to be evicted. `None` while held or loading, or without a
+    /// bound.
+    pub idle_rank: Option<usize>,
     /// The entry's generation: 0 for its first load, one more per
     /// [`restart`](crate::StoreRegistry::restart).
     pub generation: u64,
