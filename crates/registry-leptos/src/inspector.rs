@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use leptos::prelude::*;
-use registry_core::{CacheTime, EntrySnapshot, EntryState, StoreRegistry};
+use registry_core::{AliveReason, CacheTime, EntrySnapshot, EntryState, StoreRegistry};
 
 /// How many recent events the log shows by default.
 const DEFAULT_LOG_SIZE: usize = 50;
@@ -22,6 +22,11 @@ struct Row {
     holders: usize,
     disposes_in: Option<Duration>,
     cache_time: CacheTime,
+    generation: u64,
+    /// Where its guards were taken, as `file:line` (with the `provenance` feature).
+    holder_locations: Vec<String>,
+    /// Why it is alive, in words.
+    why_alive: String,
 }
 
 /// Loads and disposals of one store id and type.
@@ -38,6 +43,7 @@ struct Line {
     store_id: String,
     store_type: String,
     kind: &'static str,
+    generation: u64,
 }
 
 /// The name a type has without its module path (`Todos` for `my_app::stores::Todos`),
@@ -70,6 +76,26 @@ fn state_name(state: EntryState) -> &'static str {
     }
 }
 
+/// Why an entry is alive, in words: its reason, a cache time lengthened by a later caller,
+/// and its rank among idle entries.
+fn why_alive(entry: &EntrySnapshot<String>) -> String {
+    let mut why = entry.alive_because.to_string();
+    if entry.load_holds > 0 && !matches!(entry.alive_because, AliveReason::Loading) {
+        why.push_str("; a caller waits for its load");
+    }
+    if let Some(from) = entry.cache_time_grown_from {
+        why.push_str(&format!(
+            "; cache time lengthened from {} to {}",
+            format_cache_time(from),
+            format_cache_time(entry.unused_cache_time)
+        ));
+    }
+    if let Some(rank) = entry.idle_rank {
+        why.push_str(&format!("; idle rank {rank} (1 is evicted first)"));
+    }
+    why
+}
+
 fn row_of(entry: EntrySnapshot<String>) -> Row {
     Row {
         store_type: short_type_name(entry.store_type),
@@ -77,6 +103,13 @@ fn row_of(entry: EntrySnapshot<String>) -> Row {
         holders: entry.holders,
         disposes_in: entry.disposes_in,
         cache_time: entry.unused_cache_time,
+        generation: entry.generation,
+        holder_locations: entry
+            .holder_locations
+            .iter()
+            .map(|location| format!("{}:{}", location.file(), location.line()))
+            .collect(),
+        why_alive: why_alive(&entry),
         store_id: entry.store_id,
     }
 }
@@ -111,9 +144,13 @@ fn format_cache_time(cache_time: CacheTime) -> String {
 }
 
 /// A live view of the [`StoreRegistry`] that [`provide_store_registry`](crate::provide_store_registry)
-/// provided: every entry with its store type, state, holders, idle countdown and cache time;
-/// per-store counters of loads and disposals; and a log of recent lifecycle events. Drop it
-/// into a development build, a debug route or a demo (feature `inspector`).
+/// provided: every entry with its store type, state, generation (restarts), holders, idle
+/// countdown, cache time and why it is alive, in words (held, loading, counting down, paused,
+/// kept by an infinite cache time, disposing; a lengthened cache time; its rank among idle
+/// entries), with the `file:line` of each holder when the `provenance` feature is on;
+/// per-store counters of loads and disposals (a restart counts one of each); and a log of
+/// recent lifecycle events. Drop it into a development build, a debug route or a demo
+/// (feature `inspector`).
 ///
 /// It costs nothing while it is not rendered: it listens to the registry
 /// ([`StoreRegistry::subscribe`]) and reads its snapshot every 200 ms (for holders and
@@ -122,9 +159,11 @@ fn format_cache_time(cache_time: CacheTime) -> String {
 ///
 /// Stable hooks for tests and styling: the root is `[data-testid=registry-panel]`; each entry
 /// a `tr[data-testid=entry]` with `data-store-id`, `data-store-type`, `data-state`
-/// (`loading`, `ready`, `failed`, `disposing`) and `data-holders`; each counter a
-/// `[data-testid=counter]` with `data-store-id`, `data-store-type`, `data-loads` and
-/// `data-disposals`; each log line a `[data-testid=event]` with `data-kind`.
+/// (`loading`, `ready`, `failed`, `disposing`), `data-holders` and `data-generation`, holding
+/// a `[data-testid=why-alive]` sentence and a `[data-testid=holder-location]` per holder's
+/// `file:line`; each counter a `[data-testid=counter]` with `data-store-id`,
+/// `data-store-type`, `data-loads` and `data-disposals`; each log line a
+/// `[data-testid=event]` with `data-kind` and `data-generation`.
 ///
 /// It shows the registry of `String` ids ([`use_store_registry`](crate::use_store_registry));
 /// without one in context it panics like that function, saying what to provide.
@@ -170,6 +209,13 @@ pub fn RegistryInspector(
             .into_iter()
             .map(|row| {
                 let countdown = row.disposes_in.map(format_duration).unwrap_or_default();
+                let locations = row
+                    .holder_locations
+                    .iter()
+                    .map(|location| {
+                        view! { <li data-testid="holder-location">{location.clone()}</li> }
+                    })
+                    .collect_view();
                 view! {
                     <tr
                         data-testid="entry"
@@ -177,13 +223,19 @@ pub fn RegistryInspector(
                         data-store-type=row.store_type.clone()
                         data-state=row.state
                         data-holders=row.holders.to_string()
+                        data-generation=row.generation.to_string()
                     >
                         <td class="id">{row.store_id.clone()}</td>
                         <td class="type">{row.store_type.clone()}</td>
                         <td class="state"><span class=format!("state {}", row.state)>{row.state}</span></td>
+                        <td class="generation">{row.generation}</td>
                         <td class="holders">{row.holders}</td>
                         <td class="countdown">{countdown}</td>
                         <td class="cache-time">{format_cache_time(row.cache_time)}</td>
+                        <td class="why-alive">
+                            <span data-testid="why-alive">{row.why_alive.clone()}</span>
+                            <ul class="holder-locations">{locations}</ul>
+                        </td>
                     </tr>
                 }
             })
@@ -218,7 +270,12 @@ pub fn RegistryInspector(
             .rev()
             .map(|line| {
                 view! {
-                    <li data-testid="event" data-kind=line.kind data-store-id=line.store_id.clone()>
+                    <li
+                        data-testid="event"
+                        data-kind=line.kind
+                        data-store-id=line.store_id.clone()
+                        data-generation=line.generation.to_string()
+                    >
                         <span class="seq">{format!("#{}", line.seq)}</span>
                         " "
                         <span class="kind">{line.kind}</span>
@@ -226,6 +283,8 @@ pub fn RegistryInspector(
                         <span class="id">{line.store_id.clone()}</span>
                         " "
                         <span class="type">{line.store_type.clone()}</span>
+                        " "
+                        <span class="generation">{format!("gen {}", line.generation)}</span>
                     </li>
                 }
             })
@@ -242,9 +301,11 @@ pub fn RegistryInspector(
                         <th scope="col">"id"</th>
                         <th scope="col">"type"</th>
                         <th scope="col">"state"</th>
+                        <th scope="col">"gen"</th>
                         <th scope="col">"holders"</th>
                         <th scope="col">"disposed in"</th>
                         <th scope="col">"cache time"</th>
+                        <th scope="col">"why alive"</th>
                     </tr>
                 </thead>
                 <tbody>{entries}</tbody>
@@ -284,7 +345,8 @@ fn watch(
             RegistryEventKind::LoadStarted => {
                 counts.update(|counts| counts.entry(key).or_default().loads += 1);
             }
-            RegistryEventKind::Disposed => {
+            // A restart disposes of the entry's previous instance.
+            RegistryEventKind::Disposed | RegistryEventKind::Restarted => {
                 counts.update(|counts| counts.entry(key).or_default().disposals += 1);
             }
             _ => {}
@@ -295,6 +357,7 @@ fn watch(
             store_id: event.store_id.clone(),
             store_type,
             kind: event.kind.name(),
+            generation: event.generation,
         };
         log.update(|log| {
             log.push_back(line);
@@ -343,6 +406,39 @@ mod tests {
             "Cache<String, u32>"
         );
         assert_eq!(short_type_name("u32"), "u32");
+    }
+
+    #[test]
+    fn why_an_entry_is_alive_reads_as_a_sentence() {
+        use registry_core::test_util::TestRuntime;
+        use registry_core::{CacheTimePolicy, LoadContext, RegistryConfig, StoreOptions};
+
+        let registry: StoreRegistry = StoreRegistry::with_runtime(
+            RegistryConfig::default()
+                .default_unused_cache_time(Duration::from_secs(10))
+                .cache_time_policy(CacheTimePolicy::Longest)
+                .max_idle_entries(3),
+            TestRuntime::new(),
+        );
+        let options = |cache_time| {
+            StoreOptions::new("a".to_string(), |_: LoadContext<String>| async {
+                Ok::<_, std::io::Error>(1_u8)
+            })
+            .unused_cache_time(Duration::from_secs(cache_time))
+        };
+        let guard = registry.retain(&options(10));
+        assert_eq!(rows_of(&registry)[0].why_alive, "held by 1 retain guard");
+        drop(guard);
+        let _ = registry.get_or_load(&options(60));
+        let row = &rows_of(&registry)[0];
+        assert_eq!(
+            row.why_alive,
+            "unused; disposed in 60.0 s; cache time lengthened from 10 s to 60 s; idle rank 1 \
+             (1 is evicted first)"
+        );
+        assert_eq!(row.generation, 0);
+        assert!(registry.restart(&options(60)));
+        assert_eq!(rows_of(&registry)[0].generation, 1);
     }
 
     #[test]
