@@ -34,29 +34,49 @@ fn hit(lookup: Lookup<Store, std::convert::Infallible>) -> Rc<Store> {
     }
 }
 
-/// W1, W1b and the floor: a cache hit on one id.
+/// How many live entries W1 and its floor are measured at: the hot id alone, and among 999
+/// other retained ids (a page of mounted components).
+const W1_SIZES: [usize; 2] = [1, 1_000];
+
+/// W1, W1b and the floor: a cache hit on one id. The floor and W1 at each of [`W1_SIZES`], in
+/// the same run, so that each held hit has its floor beside it.
 fn hits(c: &mut Criterion) {
     let mut group = c.benchmark_group("hit");
 
-    // The floor: what a hit costs at least (hash the id, find it, bump a reference count).
-    let key = "w1".to_string();
-    let mut map: HashMap<String, Rc<Store>> = HashMap::new();
-    map.insert(key.clone(), Rc::new(Store { id: key.clone() }));
-    group.bench_function("floor_hashmap_get_rc_clone", |b| {
-        b.iter(|| map.get(black_box(&key)).map(Rc::clone));
-    });
+    for size in W1_SIZES {
+        let others: Vec<String> = (1..size).map(|i| format!("w1-other-{i}")).collect();
 
-    // W1: a loaded id that one long-lived guard holds (a mounted component).
-    let rt = TestRuntime::new();
-    let reg = registry(&rt);
-    let opts = options("w1", MINUTE);
-    let store = load(&reg, &opts);
-    let holder = reg.retain(&opts);
-    assert!(Rc::ptr_eq(&hit(reg.get_or_load(&opts)), &store));
-    group.bench_function("W1_retained", |b| {
-        b.iter(|| hit(reg.get_or_load(black_box(&opts))));
-    });
-    drop(holder);
+        // The floor: what a hit costs at least (hash the id, find it, bump a reference count).
+        let key = "w1".to_string();
+        let mut map: HashMap<String, Rc<Store>> = others
+            .iter()
+            .map(|id| (id.clone(), Rc::new(Store { id: id.clone() })))
+            .collect();
+        map.insert(key.clone(), Rc::new(Store { id: key.clone() }));
+        group.bench_function(BenchmarkId::new("floor", size), |b| {
+            b.iter(|| map.get(black_box(&key)).map(Rc::clone));
+        });
+        drop(map);
+
+        // W1: a loaded id that one long-lived guard holds (a mounted component), beside
+        // `size - 1` other retained ids.
+        let rt = TestRuntime::new();
+        let reg = registry(&rt);
+        let guards: Vec<RetainGuard> = others
+            .iter()
+            .map(|id| reg.retain(&options(id.clone(), MINUTE)))
+            .collect();
+        let opts = options(key, MINUTE);
+        let store = load(&reg, &opts);
+        let holder = reg.retain(&opts);
+        assert!(Rc::ptr_eq(&hit(reg.get_or_load(&opts)), &store));
+        group.bench_function(BenchmarkId::new("W1_retained", size), |b| {
+            b.iter(|| hit(reg.get_or_load(black_box(&opts))));
+        });
+        assert_eq!(reg.snapshot().len(), size);
+        assert!(reg.snapshot().iter().all(|entry| entry.holders == 1));
+        drop((holder, guards));
+    }
 
     // W1b: a loaded id that nothing holds, cache time 60 s: every hit restarts the countdown.
     let rt = TestRuntime::new();
