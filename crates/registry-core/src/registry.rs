@@ -191,6 +191,19 @@ impl<K: StoreId> StoreRegistry<K> {
         &self,
         options: &StoreOptions<K, S, E>,
     ) -> Lookup<S, E> {
+        if debug_enabled() {
+            return self.get_or_load_traced(options);
+        }
+        self.shared.get_or_load(options)
+    }
+
+    /// [`get_or_load`](Self::get_or_load) inside its debug span.
+    #[cold]
+    #[inline(never)]
+    fn get_or_load_traced<S: 'static, E: 'static>(
+        &self,
+        options: &StoreOptions<K, S, E>,
+    ) -> Lookup<S, E> {
         let _span =
             tracing::debug_span!("StoreRegistry.getOrLoad", store_id = ?options.store_id).entered();
         self.shared.get_or_load(options)
@@ -515,6 +528,14 @@ impl<K: StoreId> StoreRegistry<K> {
             shared: Rc::downgrade(&self.shared),
         }
     }
+}
+
+/// Whether `tracing` records anything at the debug level: the first test `debug_span!` makes,
+/// here without building, entering and dropping a disabled span.
+#[inline(always)]
+fn debug_enabled() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    tracing::Level::DEBUG <= STATIC_MAX_LEVEL && tracing::Level::DEBUG <= LevelFilter::current()
 }
 
 /// A weak handle to a [`StoreRegistry`], from [`StoreRegistry::downgrade`]: it does not keep
