@@ -270,8 +270,10 @@ impl<K: StoreId> StoreRegistry<K> {
         options: &StoreOptions<K, S, E>,
         at: Provenance,
     ) -> (RetainGuard, Lookup<S, E>) {
-        let _span =
-            tracing::debug_span!("StoreRegistry.getOrLoad", store_id = ?options.store_id).entered();
+        // The span only when it is recorded: making a disabled one costs a hit 20 instructions.
+        let _span = debug_enabled().then(|| {
+            tracing::debug_span!("StoreRegistry.getOrLoad", store_id = ?options.store_id).entered()
+        });
         match self.shared.retain_and_get(options, at) {
             Some((key, lookup)) => (self.shared.guard(key, at), lookup),
             None => (
