@@ -244,6 +244,27 @@ fn churn(c: &mut Criterion) {
     group.finish();
 }
 
+/// A restart of an entry that one long-lived guard holds, with a loader that is ready at once
+/// and registers a teardown: the old instance's teardown runs, the new one loads. Beside W3
+/// (load + dispose at cache time 0) in the same run.
+fn restart(c: &mut Criterion) {
+    let rt = TestRuntime::new();
+    let reg = registry(&rt);
+    let disposed = Rc::new(Cell::new(0));
+    let opts = counted_options("restart".to_owned(), Duration::ZERO, &disposed);
+    let holder = reg.retain(&opts);
+    c.bench_function("restart_held_sync", |b| {
+        b.iter(|| assert!(reg.restart(black_box(&opts))));
+    });
+    assert!(
+        disposed.get() > 0,
+        "every restart tore the old instance down"
+    );
+    assert_eq!(reg.snapshot()[0].holders, 1, "the guard still holds it");
+    drop(holder);
+    assert!(reg.snapshot().is_empty());
+}
+
 /// A load that waits until the gate opens (the anchor's W4 lookup waiting on a promise).
 #[derive(Default)]
 struct Gate {
@@ -459,6 +480,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hits, retain_release, churn, dedup, scaling, idle_bound
+    targets = hits, retain_release, churn, restart, dedup, scaling, idle_bound
 }
 criterion_main!(benches);

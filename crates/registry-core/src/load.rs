@@ -181,12 +181,15 @@ impl<S, E> Load<S, E> {
     /// runtime dropping a finished task).
     pub(crate) fn release(self: &Rc<Self>) {
         if Rc::strong_count(self) == 1 {
-            let outcome = self
-                .state
-                .try_borrow_mut()
-                .ok()
-                .and_then(|mut state| state.outcome.take());
+            let (outcome, next) = match self.state.try_borrow_mut() {
+                Ok(mut state) => (state.outcome.take(), state.next.take()),
+                Err(_) => (None, None),
+            };
             drop_contained("dropping a store or a cached failure", outcome);
+            // A restarted load holds the next one for its waiters.
+            if let Some(next) = next {
+                next.release();
+            }
         }
     }
 }

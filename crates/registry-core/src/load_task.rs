@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 use std::task::{Context, Poll};
 
 use crate::StoreId;
@@ -10,9 +10,12 @@ use crate::entry::EntryKey;
 use crate::load::{Driven, Load};
 use crate::shared::Shared;
 
-/// The task that drives a load. Holds the registry weakly.
+/// The task that drives a load. Holds the registry and the load weakly: the entry (while the
+/// load is in flight) and the load's waiters keep the load; a load that nothing keeps any more
+/// (its entry ended or restarted, nobody waits) is dropped at once, with what it holds, rather
+/// than whenever the runtime gets to drop this task.
 pub(crate) struct LoadTask<K, S, E> {
-    pub(crate) load: Rc<Load<S, E>>,
+    pub(crate) load: Weak<Load<S, E>>,
     pub(crate) registry: Weak<Shared<K>>,
     pub(crate) key: EntryKey,
 }
@@ -21,27 +24,28 @@ impl<K: StoreId, S: 'static, E: 'static> Future for LoadTask<K, S, E> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(load) = self.load.upgrade() else {
+            return Poll::Ready(());
+        };
         let registry = self.registry.upgrade();
         let driven = match &registry {
-            Some(shared) => shared.in_load_scope(|| self.load.drive(cx)),
-            None => self.load.drive(cx),
+            Some(shared) => shared.in_load_scope(|| load.drive(cx)),
+            None => load.drive(cx),
         };
-        match driven {
+        let poll = match driven {
             Driven::Pending => Poll::Pending,
             Driven::Settled => Poll::Ready(()),
             Driven::Finished(outcome) => {
                 match registry {
-                    Some(shared) => shared.complete(self.key, &self.load, outcome),
-                    None => self.load.settle(outcome).finish(),
+                    Some(shared) => shared.complete(self.key, &load, outcome),
+                    None => load.settle(outcome).finish(),
                 }
                 Poll::Ready(())
             }
-        }
-    }
-}
-
-impl<K, S, E> Drop for LoadTask<K, S, E> {
-    fn drop(&mut self) {
-        self.load.release();
+        };
+        // If this was the last reference, the outcome (perhaps the store's last reference,
+        // whose `Drop` may panic) is dropped contained.
+        load.release();
+        poll
     }
 }

@@ -285,8 +285,24 @@ impl<K: StoreId> Inner<K> {
                     self.armed = Some(deadline);
                     after.rearm = true;
                 }
-                (entry.queue_pos == NOT_QUEUED).then_some(deadline)
+                // A queued item may stay if it is due no later than the new deadline (it is
+                // re-queued when it falls due); one due later (the cache time was shortened by
+                // a restart) is replaced.
+                match entry.queue_pos {
+                    NOT_QUEUED => Some(deadline),
+                    pos if self.expiry.deadline_at(pos) > deadline => {
+                        entry.queue_pos = NOT_QUEUED;
+                        let entries = &mut self.entries;
+                        self.expiry
+                            .remove(pos, |key, pos| set_queue_pos(entries, key, pos));
+                        Some(deadline)
+                    }
+                    _ => None,
+                }
             }
+        };
+        let Some(entry) = self.entries.get_mut(key) else {
+            return after;
         };
         if max_idle.is_some() && entry.is_settled() {
             self.idle.touch(key, &mut entry.idle_seq);
@@ -576,6 +592,7 @@ impl<K: StoreId> Shared<K> {
             if self.max_idle().is_none()
                 && let Idle::Countdown(deadline) = entry.idle_transition(now)
                 && entry.queue_pos != NOT_QUEUED
+                && expiry.deadline_at(entry.queue_pos) <= deadline
                 && armed.is_some_and(|armed| armed <= expiry.deadline_at(entry.queue_pos))
             {
                 // The common case, without a second look-up: the countdown moves later; the
@@ -853,7 +870,7 @@ impl<K: StoreId> Shared<K> {
             return;
         }
         let mut task = LoadTask {
-            load,
+            load: Rc::downgrade(&load),
             registry: Rc::downgrade(self),
             key,
         };

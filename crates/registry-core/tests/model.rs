@@ -35,9 +35,7 @@
 //!   teardown (a failed one's ran already) and loads again with the restart's loader. A load in
 //!   flight is cancelled without failing its futures: they follow the entry to the new load
 //!   (the test redirects them, and the guards, to the new load number). The new load settles by
-//!   the usual rules. No live entry (or a disposed registry): `false`, nothing happens. (Two
-//!   known registry bugs are worked around, each pinned by an ignored test: see
-//!   `Harness::work_around_known_bugs`.)
+//!   the usual rules. No live entry (or a disposed registry): `false`, nothing happens.
 //! - `dispose` ends everything (loading futures resolve to `Disposed`), and afterwards every
 //!   call answers `Disposed`, guards are inert, `invalidate` is `false`. Dropping the registry at
 //!   the end of every case does the same.
@@ -116,11 +114,6 @@ enum CacheChoice {
 }
 
 impl CacheChoice {
-    /// Finite and not zero: a countdown runs.
-    fn counts_down(self) -> bool {
-        matches!(self, Self::Short | Self::Default | Self::Long)
-    }
-
     /// `None` for `Infinite`.
     fn duration(self) -> Option<Duration> {
         match self {
@@ -311,9 +304,6 @@ struct ModelEntry {
     deadline: Option<Duration>,
     /// When the entry last became idle or was hit while idle (the recency order).
     last_used: u64,
-    /// The longest finite, nonzero cache time any of its instances had (see
-    /// [`Model::no_shorter_cache_time`]).
-    longest_countdown: Option<CacheChoice>,
 }
 
 impl ModelEntry {
@@ -334,8 +324,6 @@ struct Restarted {
     old: LoadNo,
     /// The load of the new instance.
     new: LoadNo,
-    /// The old load was in flight (and is cancelled; its futures follow the new load).
-    cancelled_load: bool,
 }
 
 /// Which hold a lookup takes.
@@ -421,7 +409,6 @@ impl Model {
                 cache: options.cache,
                 deadline: None,
                 last_used: 0,
-                longest_countdown: options.cache.counts_down().then_some(options.cache),
             },
         );
         let guard = (hold == Hold::Guard).then_some(load_no);
@@ -447,26 +434,6 @@ impl Model {
         }
     }
 
-    /// A restart's `options` with a finite cache time raised to the longest the id's entry had.
-    /// The work-around of a KNOWN REGISTRY BUG (reported; see
-    /// `a_restart_to_a_shorter_cache_time_counts_down_from_it`): once an entry's countdown used
-    /// a cache time, a later countdown with a shorter one (after a restart) ends only when the
-    /// longer one would have, as the expiry queue keeps the entry's item at its old, later
-    /// deadline.
-    fn no_shorter_cache_time(&self, id: Id, options: Opts) -> Opts {
-        let longest = self
-            .entries
-            .get(&id)
-            .and_then(|entry| entry.longest_countdown);
-        match longest {
-            Some(longest) if options.cache.counts_down() && options.cache < longest => Opts {
-                cache: longest,
-                ..options
-            },
-            _ => options,
-        }
-    }
-
     /// `restart`: the live entry's instance ends and the entry loads again in place with
     /// `options`. Returns what it did, or `None` (nothing happens) when there is no live entry.
     fn restart(&mut self, id: Id, options: Opts) -> Option<Restarted> {
@@ -480,9 +447,6 @@ impl Model {
         let old = std::mem::replace(&mut entry.load_no, new);
         let old_stage = std::mem::replace(&mut entry.stage, Stage::Loading);
         entry.cache = options.cache;
-        if options.cache.counts_down() {
-            entry.longest_countdown = entry.longest_countdown.max(Some(options.cache));
-        }
         self.next_load += 1;
         self.loads_started[id] += 1;
         // The old instance's teardown runs once (a failed one's ran when it failed). A load in
@@ -492,11 +456,7 @@ impl Model {
             self.disposals[id] += 1;
         }
         self.run_loader(id, options.flavour);
-        Some(Restarted {
-            old,
-            new,
-            cancelled_load: old_stage == Stage::Loading,
-        })
+        Some(Restarted { old, new })
     }
 
     /// The id's load in flight finishes. Returns its number, or `None` when nothing loads.
@@ -833,17 +793,6 @@ struct Harness {
     identities: HashMap<LoadNo, Identity>,
     /// Every resolved future, in order: its load and how it ended (preloads as `None`).
     resolved: Vec<(LoadNo, Option<Settled>)>,
-    /// Works around the two known registry bugs that the ignored tests below pin (each
-    /// work-around goes when its test passes with `--ignored`): a `Restart` never shortens an
-    /// entry's cache time ([`Model::no_shorter_cache_time`]), and the check before running
-    /// tasks lets the stores of [`kept_by_cancelled_task`](Self::kept_by_cancelled_task) live.
-    work_around_known_bugs: bool,
-    /// Loads started this step by a restart that cancelled a load in flight. KNOWN REGISTRY
-    /// BUG (see `a_store_that_ends_inside_the_restart_that_loaded_it_is_dropped_at_once`): the
-    /// cancelled load's task still reaches the new load's outcome until the executor runs it,
-    /// so a store whose entry ends inside that same call (cache time zero, eviction) is dropped
-    /// only once tasks ran. The check after running tasks is strict.
-    kept_by_cancelled_task: BTreeSet<LoadNo>,
     model: Model,
 }
 
@@ -876,8 +825,6 @@ impl Harness {
             futures: Vec::new(),
             identities: HashMap::new(),
             resolved: Vec::new(),
-            work_around_known_bugs: true,
-            kept_by_cancelled_task: BTreeSet::new(),
             model: Model {
                 max_idle,
                 ..Model::default()
@@ -924,7 +871,6 @@ impl Harness {
                 .map_err(|e| format!("before running tasks: {e}"))?;
         }
         self.rt.run_until_stalled();
-        self.kept_by_cancelled_task.clear();
         self.check()
     }
 
@@ -1018,10 +964,7 @@ impl Harness {
                     drop(self.futures.remove(index % len));
                 }
             }
-            Op::Restart(id, mut options) => {
-                if self.work_around_known_bugs {
-                    options = self.model.no_shorter_cache_time(id, options);
-                }
+            Op::Restart(id, options) => {
                 let restarted = self.model.restart(id, options);
                 if let Some(restarted) = restarted {
                     self.follow_restart(id, restarted);
@@ -1041,9 +984,6 @@ impl Harness {
     /// instance, and the futures of a cancelled load in flight wait for the new load.
     fn follow_restart(&mut self, id: Id, restarted: Restarted) {
         let Restarted { old, new, .. } = restarted;
-        if restarted.cancelled_load && self.work_around_known_bugs {
-            self.kept_by_cancelled_task.insert(new);
-        }
         for held in &mut self.guards {
             if held.id == id && held.load_no == Some(old) {
                 held.load_no = Some(new);
@@ -1303,10 +1243,6 @@ impl Harness {
         for (load_no, identity) in &self.identities {
             if let Identity::Store(store) = identity {
                 let ended = self.model.ended.contains(load_no);
-                if ended && self.kept_by_cancelled_task.contains(load_no) {
-                    // The known bug: checked once tasks ran.
-                    continue;
-                }
                 ensure!(
                     (store.strong_count() == 0) == ended,
                     "store of load {load_no}: {} strong references, entry ended: {ended}",
@@ -1510,11 +1446,9 @@ fn restart_keeps_the_countdown_and_the_load_hold() {
     assert!(harness.model.entries.is_empty());
 }
 
-/// Runs `ops` without the work-arounds of known registry bugs, failing at the first
-/// disagreement with the model.
-fn run_without_work_arounds(ops: &[Op]) {
+/// Runs `ops`, failing at the first disagreement with the model.
+fn run_steps(ops: &[Op]) {
     let mut harness = Harness::new();
-    harness.work_around_known_bugs = false;
     for (step, op) in ops.iter().enumerate() {
         harness
             .step(op)
@@ -1522,32 +1456,24 @@ fn run_without_work_arounds(ops: &[Op]) {
     }
 }
 
-/// KNOWN REGISTRY BUG (reported, not fixed in this test): a restart cancels a load in flight,
-/// its new load settles at once, and the entry ends inside the same call (cache time zero, the
-/// inherited `get_or_load` hold being the last). Its store must be dropped then, as everywhere
-/// else an entry ends; the registry keeps it until the executor runs the cancelled load's task
-/// (whose load forwards to the new one, which holds the outcome). Fails with `before running
-/// tasks: store of load 1: 1 strong references, entry ended: true`.
+/// A restart cancels a load in flight, its new load settles at once, and the entry ends inside
+/// the same call (cache time zero, the inherited `get_or_load` hold being the last). Its store
+/// is dropped then, as everywhere else an entry ends (the cancelled load's task does not keep
+/// the new load's outcome).
 #[test]
-#[ignore = "registry bug: a store that ends inside the restart that loaded it is dropped only once tasks run"]
 fn a_store_that_ends_inside_the_restart_that_loaded_it_is_dropped_at_once() {
-    run_without_work_arounds(&[
+    run_steps(&[
         Op::GetOrLoad(0, ZERO_CONTROLLED),
         Op::Restart(0, opts(CacheChoice::Zero, Flavour::ImmediateOk)),
     ]);
 }
 
-/// KNOWN REGISTRY BUG (reported, not fixed in this test): after a restart shortens an entry's
-/// cache time, its next countdown must run out after the new cache time, as the snapshot's
-/// `disposes_in` says. The registry ends it only when the old, longer countdown would have:
-/// the expiry queue keeps the entry's item at its old deadline, and both the hit's fast path
-/// and `go_idle` assume that a queued item is never later than its entry's deadline. Fails
-/// at the last step with `on_dispose calls per id [1, 0, 0], model [2, 0, 0]` (the snapshot
-/// then says `disposes_in: 0ns`; the entry ends at 1 s).
+/// After a restart shortens an entry's cache time, its next countdown runs out after the new
+/// cache time, as the snapshot's `disposes_in` says (the expiry queue's item at the old, later
+/// deadline is replaced).
 #[test]
-#[ignore = "registry bug: a countdown after a restart to a shorter cache time ends at the old, later deadline"]
 fn a_restart_to_a_shorter_cache_time_counts_down_from_it() {
-    run_without_work_arounds(&[
+    run_steps(&[
         // Load 0 is ready at once and counts down 1 s; load 1 (100 ms) replaces it, the
         // countdown kept; a hit restarts it, now with 100 ms.
         Op::GetOrLoad(0, opts(CacheChoice::Default, Flavour::ImmediateOk)),
