@@ -241,33 +241,25 @@ impl Ended {
     /// newest first (async ones go on in a task), then drops the registry's reference to the
     /// store once every callback has run (the store outlives its teardown), then runs `then`.
     /// A panic in any of these is contained: the rest still runs.
-    pub(crate) fn finish(self, then: Option<Box<dyn FnOnce()>>) {
+    pub(crate) fn finish(self, then: impl FnOnce() + 'static) {
         if let Some(abort) = self.abort {
             contain("cancelling a load", abort);
         }
-        let stage = self.stage.map(|stage| {
-            Box::new(move || drop_contained("dropping a store or a cached failure", stage))
-                as Box<dyn FnOnce()>
-        });
-        match &self.teardown {
-            Some(teardown) => {
-                teardown.end();
-                // Both run now if the teardown has finished, or when it does.
-                if let Some(stage) = stage {
-                    teardown.on_finished(stage);
-                }
-                if let Some(then) = then {
-                    teardown.on_finished(then);
-                }
-            }
-            None => {
-                if let Some(stage) = stage {
-                    stage();
-                }
-                if let Some(then) = then {
-                    contain("forgetting an ended entry", then);
-                }
+        if let Some(teardown) = &self.teardown {
+            teardown.end();
+            if !teardown.is_finished() {
+                // Async teardown runs on: the store and `then` wait for it.
+                let stage = self.stage;
+                teardown.on_finished(Box::new(move || {
+                    drop_contained("dropping a store or a cached failure", stage);
+                }));
+                teardown.on_finished(Box::new(then));
+                return;
             }
         }
+        if let Some(stage) = self.stage {
+            drop_contained("dropping a store or a cached failure", stage);
+        }
+        contain("forgetting an ended entry", then);
     }
 }

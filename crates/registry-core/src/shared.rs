@@ -78,6 +78,11 @@ struct Inner<K> {
     /// The same for ended entries whose async teardown still runs ([`Stage::Disposing`]), so
     /// that a new load of their id can find them and wait.
     disposing: HashTable<EntryKey>,
+    /// Ended entries whose synchronous teardown has not run yet ([`Stage::Disposing`] too):
+    /// several entries that end in one step run their teardowns one after the other, and a
+    /// load of one of them from another's teardown must wait for its own. Only the entries of
+    /// the step in progress: searched, not hashed.
+    ending: Vec<EntryKey>,
     entries: SlotMap<EntryKey, Entry<K>>,
     expiry: ExpiryQueue,
     idle: IdleOrder,
@@ -173,6 +178,22 @@ impl<K: StoreId> Inner<K> {
         hash: u64,
         store_id: &K,
     ) -> Option<Rc<Teardown>> {
+        // An entry ended in this step comes first: its teardown's chain covers what its own
+        // load waited for.
+        let ending = self.ending.iter().rev().find_map(|&key| {
+            let entry = self.entries.get(key)?;
+            match &entry.stage {
+                Stage::Disposing(teardown)
+                    if entry.ty.is::<S, E>() && entry.store_id == *store_id =>
+                {
+                    Some(Rc::clone(teardown))
+                }
+                _ => None,
+            }
+        });
+        if ending.is_some() {
+            return ending;
+        }
         let key = find_in::<K, S, E>(&self.disposing, &self.entries, hash, store_id)?;
         match &self.entries.get(key)?.stage {
             Stage::Disposing(teardown) => Some(Rc::clone(teardown)),
@@ -186,10 +207,14 @@ impl<K: StoreId> Inner<K> {
 
     /// Removes `key` from the index (`disposing: false`) or the disposing index.
     fn unindex(&mut self, key: EntryKey, disposing: bool) {
-        let Some(entry) = self.entries.get(key) else {
-            return;
-        };
-        let hash = self.hash(&entry.store_id);
+        if let Some(entry) = self.entries.get(key) {
+            let hash = self.hash(&entry.store_id);
+            self.unindex_hashed(key, hash, disposing);
+        }
+    }
+
+    /// [`unindex`](Self::unindex) with the entry's hash at hand.
+    fn unindex_hashed(&mut self, key: EntryKey, hash: u64, disposing: bool) {
         let table = if disposing {
             &mut self.disposing
         } else {
@@ -240,14 +265,19 @@ impl<K: StoreId> Inner<K> {
             } else {
                 RegistryEventKind::Disposed
             };
+            let has_async = teardown.has_async();
             let mut ended = entry.end_in_place(false);
             ended.kept_as_disposing = Some(key);
-            // From the index to the disposing index: lookups no longer see it, a new load of
-            // its id finds it there and waits.
+            // Out of the index: lookups no longer see it; a new load of its id finds it among
+            // the disposing (or ending) entries and waits.
             let hash = self.hasher.hash_one(&entry.store_id);
             self.record(key, kind);
-            self.unindex(key, false);
-            insert_in(&mut self.disposing, &self.entries, &self.hasher, hash, key);
+            self.unindex_hashed(key, hash, false);
+            if has_async {
+                insert_in(&mut self.disposing, &self.entries, &self.hasher, hash, key);
+            } else {
+                self.ending.push(key);
+            }
             return ended;
         }
         self.unindex(key, false);
@@ -362,6 +392,7 @@ impl<K> Inner<K> {
         }
         self.index = HashTable::new();
         self.disposing = HashTable::new();
+        self.ending = Vec::new();
         self.expiry.clear();
         self.idle.clear();
         self.holder_locations.clear();
@@ -442,6 +473,7 @@ impl<K: StoreId> Shared<K> {
                 hasher: foldhash::fast::RandomState::default(),
                 index: HashTable::new(),
                 disposing: HashTable::new(),
+                ending: Vec::new(),
                 entries: SlotMap::with_key(),
                 expiry: ExpiryQueue::default(),
                 idle: IdleOrder::default(),
@@ -829,7 +861,7 @@ impl<K: StoreId> Shared<K> {
             generation,
             "restarting a store: its teardown runs before it loads again"
         );
-        ended.finish(None);
+        ended.finish(|| {});
         let restart = RestartHandle::new(
             Rc::downgrade(self),
             key,
@@ -1043,15 +1075,17 @@ impl<K: StoreId> Shared<K> {
     /// Finishes an ended entry (no borrow may be held); one kept as disposing is forgotten
     /// once its teardown has finished (and the store dropped).
     fn finish_ended(self: &Rc<Self>, ended: Ended) {
-        let forget = ended.kept_as_disposing.map(|key| {
-            let weak = Rc::downgrade(self);
-            Box::new(move || {
-                if let Some(shared) = weak.upgrade() {
-                    shared.forget_disposed(key);
-                }
-            }) as Box<dyn FnOnce()>
-        });
-        ended.finish(forget);
+        match ended.kept_as_disposing {
+            Some(key) => {
+                let weak = Rc::downgrade(self);
+                ended.finish(move || {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.forget_disposed(key);
+                    }
+                });
+            }
+            None => ended.finish(|| {}),
+        }
     }
 
     /// The teardown of an entry kept as disposing has finished: forget the entry (announced
@@ -1062,14 +1096,20 @@ impl<K: StoreId> Shared<K> {
         else {
             return;
         };
-        if teardown.has_async() {
+        let announce = teardown.has_async();
+        if announce {
             inner.record(key, RegistryEventKind::Disposed);
+            inner.unindex(key, true);
+        } else if let Some(at) = inner.ending.iter().rposition(|&ending| ending == key) {
+            // Its `Disposed` was recorded when it ended.
+            inner.ending.swap_remove(at);
         }
-        inner.unindex(key, true);
         let entry = inner.entries.remove(key);
         drop(inner);
         drop(entry);
-        self.emit();
+        if announce {
+            self.emit();
+        }
     }
 
     /// Wakes the timer task for an earlier deadline, starting it the first time.
@@ -1331,7 +1371,7 @@ impl<K> Shared<K> {
         drop(visibility);
         let scope = self.load_scope.borrow_mut().take();
         drop(scope);
-        ended.into_iter().for_each(|ended| ended.finish(None));
+        ended.into_iter().for_each(|ended| ended.finish(|| {}));
     }
 }
 
