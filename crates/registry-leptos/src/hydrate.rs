@@ -69,14 +69,22 @@ pub trait HydratableStore<K: StoreId = String>: Sized + 'static {
 /// - **In the browser after hydration** (client navigation, a later switch of the options):
 ///   exactly `use_store`.
 ///
-/// The browser finds a snapshot by the entry it names (the store and error types and the id),
-/// not by the position of the call: components may call `use_hydrated_store` in any order, and
-/// several components may use the same store.
+/// The browser finds a snapshot by the entry it names (the id and store types and the id's
+/// serialized form, never its `Debug` output), not by the position of the call: components may
+/// call `use_hydrated_store` in any order, and several components may use the same store. The
+/// page carries one snapshot per entry, however many components read it, taken once.
 ///
 /// **A store that fails on the server** is left to the browser: the browser could not start
 /// from a failure, so its `<Suspense>` renders the fallback (marked incomplete, as for a
 /// browser-only store), no snapshot is written, and the browser loads the store as `use_store`
-/// does. The same happens when a snapshot cannot be serialized (a warning is logged).
+/// does. The same happens when a snapshot cannot be taken (`dehydrate` or `Serialize` fails or
+/// panics; a warning is logged), and when the id cannot be serialized.
+///
+/// **A read outside every `<Suspense>`** (`get`, `get_untracked`, `is_loading`) cannot wait
+/// for the store on the server, so it renders nothing there. Unless the store had already
+/// loaded, the store is then left to the browser for the whole page: no snapshot, so that the
+/// browser renders nothing there either while it hydrates, and the Suspense boundaries that
+/// read it render their fallback. Read stores under `<Suspense>`.
 ///
 /// **Limits.** A snapshot the browser cannot read (the browser runs another version of the
 /// snapshot type than the server) is logged and the store loads in the browser, which Leptos
@@ -126,7 +134,7 @@ pub fn use_hydrated_store<K, S, E>(
     options: impl Fn() -> StoreOptions<K, S, E> + 'static,
 ) -> StoreResource<S, E>
 where
-    K: StoreId,
+    K: StoreId + Serialize,
     S: HydratableStore<K>,
     E: 'static,
 {
@@ -148,8 +156,9 @@ where
             if !first.replace(false) {
                 return options;
             }
-            let key = snapshot_key::<K, S, E>(options.store_id());
-            match browser::server_snapshot::<S::Snapshot>(&key) {
+            let snapshot = snapshot_key::<K, S>(options.store_id())
+                .and_then(|key| browser::server_snapshot::<S::Snapshot>(&key));
+            match snapshot {
                 Some(snapshot) => {
                     found.set(true);
                     options.with_loader(move |ctx: LoadContext<K>| {
@@ -177,38 +186,54 @@ where
         let registry = context.registry();
         let options = leptos::prelude::untrack(options);
         let shared = leptos::prelude::Owner::current_shared_context();
-        let on_settled = match (shared, crate::server::next_snapshot_id(request)) {
-            (Some(shared), Some(id)) => {
-                let key = snapshot_key::<K, S, E>(options.store_id());
-                let (sender, receiver) = futures::channel::oneshot::channel::<String>();
-                shared.write_async(
-                    hydration_context::SerializedDataId::new(id),
-                    Box::pin(async move {
-                        // No snapshot (a failure, or a render that ended first): `null`.
-                        receiver.await.unwrap_or_else(|_| "null".to_string())
-                    }),
-                );
-                let write = move |outcome: &crate::resource::Outcome<S, E>| match encode_snapshot(
-                    &key, outcome,
-                ) {
-                    Some(json) => sender.send(json).is_ok(),
-                    None => false,
-                };
-                Some(Box::new(write) as crate::server::OnSettled<S, E>)
+        let writer = match (shared, snapshot_key::<K, S>(options.store_id())) {
+            (Some(shared), Some(key)) => {
+                let key: std::rc::Rc<str> = key.into();
+                // One snapshot per entry and request, whichever call comes first.
+                crate::server::promise_snapshot(request, &key, |id| {
+                    let (sender, receiver) = futures::channel::oneshot::channel::<String>();
+                    shared.write_async(
+                        hydration_context::SerializedDataId::new(id),
+                        Box::pin(async move {
+                            // No snapshot (the store is left to the browser): `null`.
+                            receiver.await.unwrap_or_else(|_| "null".to_string())
+                        }),
+                    );
+                    sender
+                });
+                Some(crate::server::SnapshotWriter {
+                    key,
+                    encode: encode_snapshot::<K, S, E>,
+                })
             }
-            _ => None,
+            // No page to write into, or an id that cannot be serialized: rendered as
+            // `use_store` would render it without the snapshot's help.
+            (Some(_), None) => return StoreResource::browser_only(),
+            (None, _) => None,
         };
-        match crate::server::start_slot(request, &registry, &options, on_settled) {
+        match crate::server::start_slot(request, &registry, &options, writer) {
             Some(slot) => StoreResource::on_server(slot),
             None => StoreResource::browser_only(),
         }
     }
 }
 
-/// What names a snapshot in the page: the entry's store and error types and its id, so that
-/// the browser finds the snapshot of the entry it hydrates, wherever the server wrote it.
-fn snapshot_key<K: StoreId, S: 'static, E: 'static>(id: &K) -> String {
-    format!("{}|{id:?}", std::any::type_name::<(S, E)>())
+/// What names a snapshot in the page: the id and store types and the id's serialized form,
+/// so that the browser finds the snapshot of the entry it hydrates, wherever the server wrote
+/// it. The id's serialized form is what the app chose to publish (its `Debug` may print
+/// secrets, or leave out what tells two ids apart). The error type is left out: the server and
+/// the browser may fail differently. `None` when the id cannot be serialized.
+fn snapshot_key<K: StoreId + Serialize, S: 'static>(id: &K) -> Option<String> {
+    let id = serde_json::to_string(id)
+        .map_err(|error| {
+            leptos::logging::warn!(
+                "use_hydrated_store: a store id of type {} could not be serialized ({error}); \
+                 the store is left to the browser",
+                std::any::type_name::<K>()
+            );
+        })
+        .ok()?;
+    Some(format!("{}|{id}", std::any::type_name::<(K, S)>()))
 }
 
 /// A snapshot as the page carries it. Its first field marks it among the page's serialized
@@ -223,7 +248,7 @@ struct Envelope<T> {
 /// The JSON the server writes for a store: its key and its snapshot. `None` when the browser
 /// cannot start from it (the load failed, or the snapshot cannot be serialized).
 #[cfg(not(target_arch = "wasm32"))]
-fn encode_snapshot<K: StoreId, S: HydratableStore<K>, E>(
+fn encode_snapshot<K: StoreId, S: HydratableStore<K>, E: 'static>(
     key: &str,
     outcome: &crate::resource::Outcome<S, E>,
 ) -> Option<String> {

@@ -550,3 +550,341 @@ async fn concurrent_requests_never_share_a_store() {
     assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 100);
     assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 100);
 }
+
+/// The page's snapshots as the browser reads them: each `registry_leptos::store` envelope's
+/// key and snapshot, in page order.
+fn page_snapshots(html: &str) -> Vec<(String, serde_json::Value)> {
+    let mut snapshots = Vec::new();
+    for line in html.split("__RESOLVED_RESOURCES[").skip(1) {
+        let Some((_, rest)) = line.split_once("] = ") else {
+            continue;
+        };
+        let Some(end) = rest.find("\";") else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_str::<String>(&rest[..=end]) else {
+            continue;
+        };
+        let Ok(serde_json::Value::Object(envelope)) = serde_json::from_str(&json) else {
+            continue;
+        };
+        if let (Some(serde_json::Value::String(key)), Some(snapshot)) = (
+            envelope.get("registry_leptos::store"),
+            envelope.get("snapshot"),
+        ) {
+            snapshots.push((key.clone(), snapshot.clone()));
+        }
+    }
+    snapshots
+}
+
+/// How a page is streamed (leptos_router's `SsrMode`, as far as these tests need it).
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Async,
+    InOrder,
+    OutOfOrder,
+}
+
+/// Renders `app` with the renderer in `mode`, with `setup` in context, within 5 s.
+async fn render_app<IV: IntoView + 'static>(
+    renderer: &SsrRenderer,
+    setup: &Setup,
+    mode: Mode,
+    app: fn() -> IV,
+) -> Result<Response<Body>, tokio::time::error::Elapsed> {
+    let context = setup.clone();
+    let additional = move || provide_context(context.clone());
+    use futures::FutureExt;
+    let response = match mode {
+        Mode::InOrder => renderer
+            .render(
+                request(),
+                leptos_axum::render_app_to_stream_in_order_with_context(additional, app),
+            )
+            .boxed(),
+        Mode::OutOfOrder => renderer
+            .render(
+                request(),
+                leptos_axum::render_app_to_stream_with_context(additional, app),
+            )
+            .boxed(),
+        Mode::Async => renderer
+            .render(
+                request(),
+                leptos_axum::render_app_async_with_context(additional, app),
+            )
+            .boxed(),
+    };
+    tokio::time::timeout(Duration::from_secs(5), response).await
+}
+
+/// The whole body within 5 s, or `None`.
+async fn body_within_5s(response: Response<Body>) -> Option<String> {
+    tokio::time::timeout(Duration::from_secs(5), body_text(response))
+        .await
+        .ok()
+}
+
+/// A store whose snapshot cannot be taken: `dehydrate` panics.
+struct Brittle;
+
+impl HydratableStore for Brittle {
+    type Snapshot = String;
+
+    fn dehydrate(&self) -> String {
+        panic!("this store cannot be dehydrated");
+    }
+
+    fn hydrate(_: String, _ctx: &LoadContext<String>) -> Self {
+        Brittle
+    }
+}
+
+fn brittle_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let brittle = use_hydrated_store(|| {
+        StoreOptions::new("brittle".to_string(), |_: LoadContext<String>| async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok::<_, NotesError>(Brittle)
+        })
+    });
+    view! {
+        <main>
+            <Suspense fallback=|| "loading brittle">
+                {move || brittle.get().map(|brittle| brittle.map(|_| view! { <p>"brittle rendered"</p> }))}
+            </Suspense>
+            <NotesView id="beside".to_string()/>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_dehydrate_leaves_the_store_to_the_browser_in_every_mode() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder, Mode::OutOfOrder] {
+        let response = render_app(&renderer, &setup, mode, brittle_app)
+            .await
+            .unwrap_or_else(|_| panic!("{mode:?}: no response within 5 s"));
+        let html = body_within_5s(response)
+            .await
+            .unwrap_or_else(|| panic!("{mode:?}: the body did not end within 5 s"));
+        // As for a snapshot that cannot be serialized: the fallback, and no snapshot.
+        assert!(!html.contains("brittle rendered"), "{mode:?}: {html}");
+        assert!(html.contains("loading brittle"), "{mode:?}: {html}");
+        assert!(html.contains("first note of beside"), "{mode:?}: {html}");
+        let keys: Vec<_> = page_snapshots(&html)
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(keys.len(), 1, "{mode:?}: {keys:?}");
+        nothing_live().await;
+    }
+}
+
+/// A document of a tenant. Its `Debug` leaves the tenant out and prints the access token; its
+/// serialized form is the tenant and the document, never the token.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
+struct TenantDoc {
+    tenant: String,
+    doc: String,
+    #[serde(skip)]
+    token: String,
+}
+
+impl std::fmt::Debug for TenantDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (token {})", self.doc, self.token)
+    }
+}
+
+struct Doc {
+    text: String,
+}
+
+impl HydratableStore<TenantDoc> for Doc {
+    type Snapshot = String;
+
+    fn dehydrate(&self) -> String {
+        self.text.clone()
+    }
+
+    fn hydrate(text: String, _ctx: &LoadContext<TenantDoc>) -> Self {
+        Doc { text }
+    }
+}
+
+fn tenant_doc(tenant: &str) -> StoreOptions<TenantDoc, Doc, NotesError> {
+    let id = TenantDoc {
+        tenant: tenant.to_string(),
+        doc: "readme".to_string(),
+        token: "secret-token".to_string(),
+    };
+    StoreOptions::new(id, |ctx: LoadContext<TenantDoc>| {
+        let text = format!("the readme of {}", ctx.store_id().tenant);
+        async move { Ok(Doc { text }) }
+    })
+}
+
+#[component]
+fn DocView(tenant: &'static str) -> impl IntoView {
+    let doc = use_hydrated_store(move || tenant_doc(tenant));
+    view! {
+        <Suspense fallback=|| "loading doc">
+            {move || doc.get().map(|doc| doc.map(|doc| view! { <p class="doc">{doc.text.clone()}</p> }))}
+        </Suspense>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_whose_debug_omits_a_field_get_a_snapshot_each_and_debug_stays_out_of_the_page() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render_app(&renderer, &setup, Mode::Async, || {
+        provide_store_registry_of(StoreRegistry::<TenantDoc>::new(RegistryConfig::default()));
+        view! { <main><DocView tenant="acme"/><DocView tenant="globex"/></main> }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(html.contains("the readme of acme"), "{html}");
+    assert!(html.contains("the readme of globex"), "{html}");
+    assert!(
+        !html.contains("secret-token"),
+        "the id's Debug is in the page: {html}"
+    );
+    // The browser keeps one snapshot per key: each tenant must find its own.
+    let snapshots: std::collections::HashMap<_, _> = page_snapshots(&html).into_iter().collect();
+    let mut texts: Vec<_> = snapshots.values().cloned().collect();
+    texts.sort_by_key(ToString::to_string);
+    assert_eq!(
+        texts,
+        [
+            serde_json::json!("the readme of acme"),
+            serde_json::json!("the readme of globex")
+        ],
+        "{snapshots:?}"
+    );
+    nothing_live().await;
+}
+
+/// Snapshots taken of `Counted` stores.
+static DEHYDRATED: AtomicUsize = AtomicUsize::new(0);
+
+struct Counted {
+    items: Vec<String>,
+}
+
+impl HydratableStore for Counted {
+    type Snapshot = Vec<String>;
+
+    fn dehydrate(&self) -> Vec<String> {
+        DEHYDRATED.fetch_add(1, Ordering::SeqCst);
+        self.items.clone()
+    }
+
+    fn hydrate(items: Vec<String>, _ctx: &LoadContext<String>) -> Self {
+        Counted { items }
+    }
+}
+
+fn counted(id: &str) -> StoreOptions<String, Counted, NotesError> {
+    StoreOptions::new(id.to_string(), |ctx: LoadContext<String>| {
+        let items = vec![format!("item of {}", ctx.store_id())];
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok(Counted { items })
+        }
+    })
+}
+
+#[component]
+fn CountedView(id: &'static str) -> impl IntoView {
+    let store = use_hydrated_store(move || counted(id));
+    view! {
+        <Suspense fallback=|| "loading counted">
+            {move || store.get().map(|store| store.map(|store| view! { <p class="counted">{store.items.join(", ")}</p> }))}
+        </Suspense>
+    }
+}
+
+fn three_readers_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let outer = use_hydrated_store(|| counted("shared"));
+    view! {
+        <main>
+            <CountedView id="shared"/>
+            <CountedView id="shared"/>
+            // A nested Suspense, whose children the outer one creates twice on the server.
+            <Suspense fallback=|| "loading outer">
+                {move || outer.get().map(|_| view! { <CountedView id="shared"/> })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_read_by_many_components_is_written_into_the_page_once() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder] {
+        DEHYDRATED.store(0, Ordering::SeqCst);
+        let response = render_app(&renderer, &setup, mode, three_readers_app)
+            .await
+            .expect("a response");
+        let html = body_text(response).await;
+        assert_eq!(
+            html.matches(r#"<p class="counted">item of shared</p>"#)
+                .count(),
+            3,
+            "{mode:?}: {html}"
+        );
+        let snapshots = page_snapshots(&html);
+        assert_eq!(snapshots.len(), 1, "{mode:?}: {snapshots:?}");
+        assert!(!html.contains(r#"= "null";"#), "{mode:?}: {html}");
+        assert_eq!(DEHYDRATED.load(Ordering::SeqCst), 1, "{mode:?}");
+        nothing_live().await;
+    }
+}
+
+/// Reads a store outside any `<Suspense>`, and again inside one.
+fn read_outside_suspense_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let store = use_hydrated_store(|| counted("outside"));
+    view! {
+        <main>
+            <p class="outside">{move || store.get().map(|store| store.map(|store| store.items.join(", ")))}</p>
+            <Suspense fallback=|| "loading inside">
+                {move || store.get().map(|store| store.map(|store| view! { <p class="inside">{store.items.join(", ")}</p> }))}
+            </Suspense>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_read_outside_suspense_is_left_to_the_browser_on_both_sides() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder] {
+        let response = render_app(&renderer, &setup, mode, read_outside_suspense_app)
+            .await
+            .expect("a response");
+        let html = body_text(response).await;
+        // Outside a Suspense nothing waits: the server renders nothing there. The browser
+        // must render nothing there while it hydrates either, so it gets no snapshot to
+        // render from, and the Suspense that reads the same store leaves it to the browser.
+        assert!(
+            html.contains(r#"<p class="outside"><!></p>"#),
+            "{mode:?}: {html}"
+        );
+        assert!(page_snapshots(&html).is_empty(), "{mode:?}: {html}");
+        assert!(!html.contains(r#"<p class="inside">"#), "{mode:?}: {html}");
+        assert!(html.contains("loading inside"), "{mode:?}: {html}");
+        nothing_live().await;
+    }
+}
