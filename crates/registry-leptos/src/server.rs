@@ -396,6 +396,44 @@ fn leave_snapshot_to_browser(request: RequestKey, key: &str) {
     drop(sender);
 }
 
+/// Leaves every store of `request` that has not settled to the browser (its deadline passed):
+/// their snapshots are not written, their reads render the Suspense fallback, and the
+/// Suspense tasks they held are released so that the page can end.
+pub(crate) fn leave_pending_to_browser(request: RequestKey) {
+    let (senders, slots, suspense) = REQUESTS.with_borrow_mut(|requests| {
+        let Some(state) = requests.get_mut(&request) else {
+            return Default::default();
+        };
+        state.past_deadline = true;
+        let senders: Vec<_> = state
+            .snapshots
+            .values_mut()
+            .filter_map(|snapshot| match snapshot {
+                Snapshot::Promised(sender) => {
+                    let sender = sender.take();
+                    *snapshot = Snapshot::LeftToBrowser;
+                    sender
+                }
+                Snapshot::Written | Snapshot::LeftToBrowser => None,
+            })
+            .collect();
+        let slots: Vec<Rc<dyn ErasedSlot>> = state.slots.values().cloned().collect();
+        let suspense = std::mem::take(&mut state.pending_suspense);
+        (senders, slots, suspense)
+    });
+    drop(senders);
+    for slot in &slots {
+        slot.leave_to_browser();
+    }
+    drop(slots);
+    for tasks in suspense {
+        if let Some(tasks) = tasks.upgrade() {
+            let tasks = std::mem::take(&mut *tasks.borrow_mut());
+            drop(tasks);
+        }
+    }
+}
+
 fn past_deadline(request: RequestKey) -> bool {
     REQUESTS.with_borrow(|requests| {
         requests

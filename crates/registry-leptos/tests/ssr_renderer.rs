@@ -888,3 +888,127 @@ async fn a_store_read_outside_suspense_is_left_to_the_browser_on_both_sides() {
         nothing_live().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_deadline_unfinished_stores_are_left_to_the_browser_and_the_requests_end() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(2).deadline(Some(Duration::from_millis(200)));
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder, Mode::OutOfOrder] {
+        let mut clients = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let (renderer, setup) = (renderer.clone(), setup.clone());
+            clients.spawn(async move {
+                // A store that never loads beside one that does.
+                let response = render_app(&renderer, &setup, mode, || {
+                    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+                    view! {
+                        <main>
+                            <NotesView id="never".to_string()/>
+                            <NotesView id="quick".to_string()/>
+                        </main>
+                    }
+                })
+                .await
+                .expect("a response within 5 s");
+                assert_eq!(response.status(), 200);
+                body_within_5s(response).await.expect("a body that ends")
+            });
+        }
+        while let Some(html) = clients.join_next().await {
+            let html = html.expect("a client");
+            assert!(html.contains("first note of quick"), "{mode:?}: {html}");
+            assert!(html.contains("loading"), "{mode:?}: {html}");
+            assert!(!html.contains("first note of never"), "{mode:?}: {html}");
+            assert!(html.contains("__INCOMPLETE_CHUNKS=["), "{mode:?}: {html}");
+            // Only the loaded store's snapshot.
+            assert_eq!(page_snapshots(&html).len(), 1, "{mode:?}: {html}");
+        }
+        nothing_live().await;
+    }
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 300);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 300);
+}
+
+/// A page that waits for a plain Leptos resource that never resolves.
+fn never_resource_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    preload_hydrated_store(&notes("held".to_string()));
+    let never = Resource::new(|| (), |()| std::future::pending::<String>());
+    view! {
+        <main>
+            <Suspense fallback=|| "loading">{move || Suspend::new(async move { never.await })}</Suspense>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_does_not_end_after_its_deadline_is_cut_off_and_disposed() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1).deadline(Some(Duration::from_millis(200)));
+    let setup = setup();
+    // Before the head: a 503.
+    let response = render_app(&renderer, &setup, Mode::Async, never_resource_app)
+        .await
+        .expect("a response");
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        body_text(response).await,
+        "the page did not render before its deadline"
+    );
+    nothing_live().await;
+    // After the head: the body breaks off.
+    let response = render_app(&renderer, &setup, Mode::InOrder, never_resource_app)
+        .await
+        .expect("a response");
+    assert_eq!(response.status(), 200);
+    let body = tokio::time::timeout(
+        Duration::from_secs(5),
+        axum::body::to_bytes(response.into_body(), usize::MAX),
+    )
+    .await
+    .expect("the body ends");
+    assert!(body.is_err(), "a complete-looking body: {body:?}");
+    nothing_live().await;
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 2);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_renders_a_thread_may_hold_requests_are_answered_503() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1)
+        .deadline(None)
+        .max_renders_per_thread(Some(2));
+    let setup = setup();
+    // Two requests whose stores never load hold the thread's two renders.
+    let held: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(render(&renderer, &setup, vec!["never"], false)))
+        .collect();
+    // Each holds two registries (two id types) and two entries (its notes, and a counter).
+    let counts = || {
+        let live = SsrRenderer::live_counts();
+        (live.registries, live.entries)
+    };
+    for _ in 0..500 {
+        if counts() == (4, 4) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(counts(), (4, 4));
+    let response = render(&renderer, &setup, vec!["a"], false).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(body_text(response).await, "the server is busy: try again");
+    // No registry for the refused request, no load.
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 2);
+    // Once the held requests end, the thread renders again.
+    for client in held {
+        client.abort();
+    }
+    nothing_live().await;
+    let html = body_text(render(&renderer, &setup, vec!["b"], false).await).await;
+    assert!(html.contains("first note of b"), "{html}");
+    nothing_live().await;
+}
