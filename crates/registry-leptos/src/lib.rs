@@ -193,4 +193,4 @@ pub use provider::{
     provide_store_registry, provide_store_registry_of, use_store_registry, use_store_registry_of,
 };
 pub use registry_core;
-pub use resource::{StoreFuture, StoreResource, use_store};
+pub use resource::{JoinStores, StoreFuture, StoreResource, StoreSet, join_stores, use_store};

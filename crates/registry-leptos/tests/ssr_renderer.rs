@@ -1012,3 +1012,38 @@ async fn beyond_the_renders_a_thread_may_hold_requests_are_answered_503() {
     assert!(html.contains("first note of b"), "{html}");
     nothing_live().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_read_in_one_suspend_render_together() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render_app(&renderer, &setup, Mode::InOrder, || {
+        provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+        provide_store_registry_of(StoreRegistry::<u64>::new(RegistryConfig::default()));
+        let notes = use_hydrated_store(|| notes("slow-joined".to_string()));
+        let counter = use_hydrated_store(|| counter(3));
+        view! {
+            <main>
+                <Suspense fallback=|| "loading both">
+                    {move || Suspend::new(async move {
+                        let (notes, counter) = registry_leptos::join_stores((notes, counter)).await;
+                        let (notes, counter) = (notes?, counter?);
+                        Ok::<_, registry_core::RegistryError<NotesError>>(view! {
+                            <p class="both">{notes.items.join(", ")}" / "{counter.label.clone()}</p>
+                        })
+                    })}
+                </Suspense>
+            </main>
+        }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(
+        html.contains(r#"<p class="both">first note of slow-joined<!> / <!>counter 3</p>"#),
+        "{html}"
+    );
+    assert_eq!(page_snapshots(&html).len(), 2, "{html}");
+    nothing_live().await;
+}
