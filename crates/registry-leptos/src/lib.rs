@@ -185,7 +185,10 @@ mod server;
 #[cfg_attr(docsrs, doc(cfg(feature = "ssr")))]
 pub mod ssr;
 
-pub use hydrate::{HydratableStore, preload_hydrated_store, preload_store, use_hydrated_store};
+pub use hydrate::{
+    HydratableStore, Hydration, preload_hydrated_store, preload_store, use_hydrated_store,
+    use_hydrated_store_with,
+};
 #[cfg(feature = "inspector")]
 #[cfg_attr(docsrs, doc(cfg(feature = "inspector")))]
 pub use inspector::RegistryInspector;

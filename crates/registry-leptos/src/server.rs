@@ -468,17 +468,21 @@ pub(crate) fn request_registry<K: StoreId>(
 }
 
 /// How a hydrated store's snapshot is taken: the entry's key in the page, and what turns an
-/// outcome into the snapshot's JSON (`None`: the browser cannot start from it).
+/// outcome into the snapshot's JSON.
 pub(crate) struct SnapshotWriter<S: 'static, E: 'static> {
     pub(crate) key: Rc<str>,
-    pub(crate) encode: fn(&str, &Outcome<S, E>) -> Option<String>,
+    pub(crate) encode: Rc<EncodeSnapshot<S, E>>,
 }
+
+/// Turns an entry's key and outcome into its snapshot's JSON (`None`: the browser cannot
+/// start from it).
+pub(crate) type EncodeSnapshot<S, E> = dyn Fn(&str, &Outcome<S, E>) -> Option<String>;
 
 impl<S: 'static, E: 'static> Clone for SnapshotWriter<S, E> {
     fn clone(&self) -> Self {
         Self {
             key: Rc::clone(&self.key),
-            encode: self.encode,
+            encode: Rc::clone(&self.encode),
         }
     }
 }

@@ -552,7 +552,7 @@ async fn concurrent_requests_never_share_a_store() {
 }
 
 /// The page's snapshots as the browser reads them: each `registry_leptos::store` envelope's
-/// key and snapshot, in page order.
+/// key and snapshot (or `{"error": ...}` for a failure), in page order.
 fn page_snapshots(html: &str) -> Vec<(String, serde_json::Value)> {
     let mut snapshots = Vec::new();
     for line in html.split("__RESOLVED_RESOURCES[").skip(1) {
@@ -568,11 +568,16 @@ fn page_snapshots(html: &str) -> Vec<(String, serde_json::Value)> {
         let Ok(serde_json::Value::Object(envelope)) = serde_json::from_str(&json) else {
             continue;
         };
-        if let (Some(serde_json::Value::String(key)), Some(snapshot)) = (
-            envelope.get("registry_leptos::store"),
-            envelope.get("snapshot"),
-        ) {
-            snapshots.push((key.clone(), snapshot.clone()));
+        // A failure travels as `{"registry_leptos::store": key, "error": ...}`.
+        let carried = envelope.get("snapshot").cloned().or_else(|| {
+            envelope
+                .get("error")
+                .map(|error| serde_json::json!({ "error": error }))
+        });
+        if let (Some(serde_json::Value::String(key)), Some(carried)) =
+            (envelope.get("registry_leptos::store"), carried)
+        {
+            snapshots.push((key.clone(), carried));
         }
     }
     snapshots
@@ -1045,5 +1050,124 @@ async fn two_stores_read_in_one_suspend_render_together() {
         "{html}"
     );
     assert_eq!(page_snapshots(&html).len(), 2, "{html}");
+    nothing_live().await;
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct DirectoryError(String);
+
+impl std::fmt::Display for DirectoryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DirectoryError {}
+
+/// A store that is plain data (no `HydratableStore` impl); `offline` ids fail.
+fn directory(id: &str) -> StoreOptions<String, Vec<String>, DirectoryError> {
+    StoreOptions::new(id.to_string(), |ctx: LoadContext<String>| {
+        let id = ctx.store_id().clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if id == "offline" {
+                return Err(DirectoryError("the directory is offline".to_string()));
+            }
+            Ok(vec![format!("Ada of {id}"), format!("Grace of {id}")])
+        }
+    })
+}
+
+#[component]
+fn DirectoryView(id: &'static str, render_errors: bool) -> impl IntoView {
+    let hydration = if render_errors {
+        registry_leptos::Hydration::serialized().render_errors()
+    } else {
+        registry_leptos::Hydration::serialized()
+    };
+    let people = registry_leptos::use_hydrated_store_with(move || directory(id), hydration);
+    view! {
+        <Suspense fallback=|| "loading directory">
+            <ErrorBoundary fallback=|errors| view! {
+                <p class="failed">{move || errors.get().into_iter().map(|(_, error)| error.to_string()).collect::<Vec<_>>().join(", ")}</p>
+            }>
+                {move || people.get().map(|people| people.map(|people| view! { <p class="people">{people.join(", ")}</p> }))}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_plain_serializable_data_is_rendered_and_carried_without_a_trait_impl() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render_app(&renderer, &setup, Mode::Async, || {
+        provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+        view! { <main><DirectoryView id="acme" render_errors=false/></main> }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(
+        html.contains(r#"<p class="people">Ada of acme, Grace of acme</p>"#),
+        "{html}"
+    );
+    let snapshots = page_snapshots(&html);
+    assert_eq!(snapshots.len(), 1, "{html}");
+    assert_eq!(
+        snapshots[0].1,
+        serde_json::json!(["Ada of acme", "Grace of acme"])
+    );
+    nothing_live().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_render_errors_the_server_renders_a_failure_and_carries_it_to_the_browser() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder] {
+        let response = render_app(&renderer, &setup, mode, || {
+            provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+            view! { <main><DirectoryView id="offline" render_errors=true/></main> }
+        })
+        .await
+        .expect("a response");
+        let html = body_text(response).await;
+        // The ErrorBoundary's fallback, in the HTML; the failure in the page for the browser.
+        assert!(html.contains(r#"<p class="failed">"#), "{mode:?}: {html}");
+        assert!(
+            html.contains("the directory is offline"),
+            "{mode:?}: {html}"
+        );
+        assert!(!html.contains("loading directory"), "{mode:?}: {html}");
+        assert!(
+            !html.contains("__INCOMPLETE_CHUNKS=[0,"),
+            "{mode:?}: {html}"
+        );
+        let snapshots = page_snapshots(&html);
+        assert_eq!(
+            snapshots
+                .iter()
+                .map(|(_, carried)| carried.clone())
+                .collect::<Vec<_>>(),
+            [serde_json::json!({ "error": "the directory is offline" })],
+            "{mode:?}: {html}"
+        );
+        nothing_live().await;
+    }
+
+    // Without the opt-in, a failure is left to the browser, as before.
+    let response = render_app(&renderer, &setup, Mode::Async, || {
+        provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+        view! { <main><DirectoryView id="offline" render_errors=false/></main> }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(html.contains("loading directory"), "{html}");
+    assert!(!html.contains("the directory is offline"), "{html}");
+    assert!(page_snapshots(&html).is_empty(), "{html}");
     nothing_live().await;
 }
