@@ -275,7 +275,8 @@ impl<K: StoreId> Drop for RequestRegistry<K> {
 /// Promises the page the snapshot of the entry `key` names, once per request: `promise` is
 /// called with where it goes in the page's serialized data (see below) and returns the sender
 /// that [`settle_snapshot`] writes it with. Does nothing when the request already promised
-/// it, is past its deadline, or is not rendered on this thread.
+/// it or is not rendered on this thread; past the request's deadline the entry is left to the
+/// browser instead.
 ///
 /// Snapshots use ids of their own, far above those Leptos counts from zero for its resources,
 /// so that they take nothing from that count: the browser finds them by their key, not by
@@ -293,7 +294,14 @@ pub(crate) fn promise_snapshot(
     const FIRST: u64 = 1 << 40;
     let id = REQUESTS.with_borrow_mut(|requests| {
         let state = requests.get_mut(&request)?;
-        if state.past_deadline || state.snapshots.contains_key(key) {
+        if state.snapshots.contains_key(key) {
+            return None;
+        }
+        if state.past_deadline {
+            // Too late to wait for anything: rendered as browser-only, even once loaded.
+            state
+                .snapshots
+                .insert(Rc::clone(key), Snapshot::LeftToBrowser);
             return None;
         }
         let id = usize::try_from(FIRST + state.snapshots.len() as u64).ok()?;

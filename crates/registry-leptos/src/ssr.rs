@@ -297,6 +297,74 @@ impl SsrRenderer {
         }
     }
 
+    /// The app's routes, rendered by this renderer: every path of `paths` (from
+    /// `leptos_axum::generate_route_list`) for every HTTP method its route declares, each in its
+    /// route's `SsrMode`, and a fallback for every other path that renders the app (in
+    /// `SsrMode::Async`, so the router's `fallback` view renders) with status `404 Not Found`
+    /// (unless the app set another status than `200` through `leptos_axum::ResponseOptions`).
+    ///
+    /// Merge it into the server's router (API routes, static files) and give the state:
+    ///
+    /// ```no_run
+    /// use axum::{routing::get, Router};
+    /// use leptos::prelude::*;
+    /// use leptos_axum::generate_route_list;
+    /// use registry_leptos::ssr::SsrRenderer;
+    ///
+    /// # #[component] fn App() -> impl IntoView { view! { <p>"app"</p> } }
+    /// # async fn serve(options: LeptosOptions) {
+    /// let renderer = SsrRenderer::new(2);
+    /// let app = Router::new()
+    ///     .route("/api/health", get(|| async { "ok" }))
+    ///     .merge(renderer.routes(generate_route_list(App), || (), App))
+    ///     .with_state(options);
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+    /// axum::serve(listener, app).await.unwrap();
+    /// # }
+    /// ```
+    pub fn routes<S, IV>(
+        &self,
+        paths: Vec<AxumRouteListing>,
+        additional_context: impl Fn() + Clone + Send + Sync + 'static,
+        app_fn: impl Fn() -> IV + Clone + Send + Sync + 'static,
+    ) -> axum::Router<S>
+    where
+        IV: IntoView + 'static,
+        LeptosOptions: FromRef<S>,
+        S: Clone + Send + Sync + 'static,
+    {
+        use axum::routing::{MethodFilter, MethodRouter};
+
+        let handler = self.route_handler(paths.clone(), additional_context.clone(), app_fn.clone());
+        let mut router = axum::Router::new();
+        for listing in &paths {
+            let mut methods = MethodRouter::<S>::new();
+            for method in listing.methods() {
+                let filter = match method {
+                    leptos_router::Method::Get => MethodFilter::GET,
+                    leptos_router::Method::Post => MethodFilter::POST,
+                    leptos_router::Method::Put => MethodFilter::PUT,
+                    leptos_router::Method::Delete => MethodFilter::DELETE,
+                    leptos_router::Method::Patch => MethodFilter::PATCH,
+                };
+                methods = methods.on(filter, handler.clone());
+            }
+            router = router.route(listing.path(), methods);
+        }
+        let not_found = leptos_axum::render_app_async_with_context(additional_context, app_fn);
+        let renderer = self.clone();
+        router.fallback(move |req: Request<Body>| {
+            let (renderer, not_found) = (renderer.clone(), not_found.clone());
+            async move {
+                let mut response = renderer.render(req, not_found).await;
+                if response.status() == StatusCode::OK {
+                    *response.status_mut() = StatusCode::NOT_FOUND;
+                }
+                response
+            }
+        })
+    }
+
     /// Registries and entries of requests being rendered right now, over the whole process.
     ///
     /// An entry counts from its load's start until it is disposed; a registry until it is

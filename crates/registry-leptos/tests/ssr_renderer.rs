@@ -1171,3 +1171,80 @@ async fn with_render_errors_the_server_renders_a_failure_and_carries_it_to_the_b
     assert!(page_snapshots(&html).is_empty(), "{html}");
     nothing_live().await;
 }
+
+/// A page for `routes`: its method, path and status, and a store.
+#[component]
+fn RoutedPage() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let request = use_context::<axum::http::request::Parts>();
+    let line = request.map_or_else(String::new, |parts| {
+        format!("{} {}", parts.method, parts.uri.path())
+    });
+    view! {
+        <main>
+            <p class="request">{line}</p>
+            <NotesView id="routed".to_string()/>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_mounts_every_declared_method_and_a_404_page_rendered_with_stores() {
+    use tower::ServiceExt;
+
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let listings = vec![
+        leptos_axum::AxumRouteListing::new(
+            "/form".to_string(),
+            leptos_router::SsrMode::Async,
+            [leptos_router::Method::Get, leptos_router::Method::Post],
+            vec![],
+        ),
+        leptos_axum::AxumRouteListing::new(
+            "/page".to_string(),
+            leptos_router::SsrMode::InOrder,
+            [leptos_router::Method::Get],
+            vec![],
+        ),
+    ];
+    let context = setup.clone();
+    let router: axum::Router = renderer
+        .routes(
+            listings,
+            move || provide_context(context.clone()),
+            RoutedPage,
+        )
+        .with_state(LeptosOptions::builder().output_name("app").build());
+    let call = |method: &str, path: &str| {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .expect("a request");
+        router.clone().oneshot(request)
+    };
+    for (method, path, status) in [
+        ("GET", "/form", 200),
+        ("POST", "/form", 200),
+        ("GET", "/page", 200),
+        ("GET", "/elsewhere", 404),
+    ] {
+        let response = call(method, path).await.expect("a response");
+        assert_eq!(response.status(), status, "{method} {path}");
+        let html = body_text(response).await;
+        assert!(
+            html.contains(&format!(r#"<p class="request">{method} {path}</p>"#)),
+            "{method} {path}: {html}"
+        );
+        assert!(
+            html.contains("first note of routed"),
+            "{method} {path}: {html}"
+        );
+    }
+    // Only what the route declares.
+    let response = call("POST", "/page").await.expect("a response");
+    assert_eq!(response.status(), 405);
+    nothing_live().await;
+}

@@ -369,3 +369,18 @@ async fn streamed_modes_send_the_page_before_the_stores_have_loaded() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_path_renders_the_apps_not_found_page_with_a_404() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (_server, addr) = start(Duration::from_millis(5)).await;
+    let page = get(addr, "/no/such/page").await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    // The app renders it (its shell, its router's fallback), through the renderer.
+    assert!(page.body.contains("<p>Not found.</p>"), "{}", page.body);
+    assert!(page.body.contains("<header>"), "{}", page.body);
+    eventually("registries disposed", || {
+        SsrRenderer::live_counts() == zero()
+    })
+    .await;
+}
