@@ -326,8 +326,17 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
         }
     }
 
+    /// Whether a load is under way, for `Debug`: on the server it reads the slot without the
+    /// effects of a read in the page (see [`crate::server::read_slot`]).
     fn is_loading_untracked(&self) -> bool {
-        self.read(false).1
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.read(false).1
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.slot.is_none_or(crate::server::slot_loading)
+        }
     }
 
     /// Retries a failed store: when the store on screen is a failure, drops the registry's

@@ -518,6 +518,9 @@ trait ErasedSlot: Any {
     /// Renders the slot's store as browser-only if it has not settled (the request's deadline
     /// passed), waking what waits for it.
     fn leave_to_browser(&self);
+
+    /// Whether the slot's store has not settled, or is left to the browser.
+    fn loading(&self) -> bool;
 }
 
 /// One `use_store` call's store on the server: the hold, and the outcome once settled.
@@ -558,6 +561,10 @@ impl<S: 'static, E: 'static> Slot<S, E> {
 }
 
 impl<S: 'static, E: 'static> ErasedSlot for Slot<S, E> {
+    fn loading(&self) -> bool {
+        self.browser_only.get() || self.outcome.borrow().is_none()
+    }
+
     fn leave_to_browser(&self) {
         if self.outcome.borrow().is_none() {
             self.browser_only.set(true);
@@ -699,6 +706,16 @@ pub(crate) fn read_slot<S: 'static, E: 'static>(
         (outcome, loading)
     })
     .unwrap_or((None, true))
+}
+
+/// Whether a slot's store is still loading (or left to the browser), with no other effect.
+pub(crate) fn slot_loading(key: SlotKey) -> bool {
+    REQUESTS
+        .with_borrow(|requests| {
+            let slot = requests.get(&key.request)?.slots.get(&key.slot)?;
+            Some(slot.loading())
+        })
+        .unwrap_or(true)
 }
 
 /// Polls a slot for its settled store.

@@ -195,6 +195,7 @@ fn main() {
                     let body = response.into_body().collect().await.expect("a body");
                     page_bytes += body.to_bytes().len();
                 }
+                let allocated_per_page = (allocated() - before) as f64 / 200.0;
                 // One client, one request at a time: the server's time per request.
                 let started = Instant::now();
                 for n in 0..200 {
@@ -203,7 +204,7 @@ fn main() {
                     let _ = response.into_body().collect().await.expect("a body");
                 }
                 PageCost {
-                    allocated: (allocated() - before) as f64 / 200.0,
+                    allocated: allocated_per_page,
                     page_bytes: page_bytes as f64 / 200.0,
                     micros: started.elapsed().as_secs_f64() * 1e6 / 200.0,
                 }
