@@ -44,7 +44,8 @@ use crate::server::{
 /// Renders Leptos pages with stores: one registry per request and id type, loaded during the
 /// render and disposed once the response has been sent.
 ///
-/// Cheap to clone (the clones share the threads). Build one per server, and use
+/// Cheap to clone (the clones share the threads). Build one per server, and mount the app with
+/// [`routes`](Self::routes) (every route, every method, and a 404 page), or use
 /// [`route_handler`](Self::route_handler) in place of `leptos_axum`'s route handler, or
 /// [`render`](Self::render) around any `leptos_axum` rendering function.
 ///
