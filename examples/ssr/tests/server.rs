@@ -40,10 +40,15 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
         body.contains(r#"[{\"title\":\"Plan the week of acme\",\"done\":true},"#),
         "{body}"
     );
-    assert!(
-        body.contains(r#"{\"name\":\"Ada (acme)\",\"role\":\"owner\"}"#),
+    // One snapshot per store, however many components read it (three read the members).
+    assert_eq!(
+        body.matches(r#"{\"name\":\"Ada (acme)\",\"role\":\"owner\"}"#)
+            .count(),
+        1,
         "{body}"
     );
+    assert_eq!(body.matches("registry_leptos::store").count(), 2, "{body}");
+    assert!(!body.contains(r#"= "null";"#), "{body}");
 
     // The members page shares the route's members store.
     let page = get(addr, "/ws/acme/members").await;
