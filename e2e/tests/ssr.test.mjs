@@ -118,6 +118,20 @@ test('a store that failed on the server renders its fallback there and loads in 
   assert.deepEqual(apiCalls().map((call) => call.path), ['/api/members/offline-lab']);
 });
 
+test('an unknown path gets the app\'s not-found page, rendered by the server, and it hydrates', async () => {
+  const { page, apiCalls } = await open('/no/such/page');
+  await hydrated(page);
+  assert.equal(await page.textContent('main p'), 'Not found.');
+  assert.equal(await page.textContent('header a'), 'Workspaces');
+  assert.deepEqual(apiCalls(), []);
+  // The browser reports the document's 404 status itself; that is the point here.
+  opened.problems.splice(
+    0,
+    opened.problems.length,
+    ...opened.problems.filter((problem) => !/status of 404/.test(problem)),
+  );
+});
+
 test('a hydrated store then lives by the browser registry: cache time and teardown', async () => {
   const { page } = await open('/ws/acme?ttl=200');
   await hydrated(page);

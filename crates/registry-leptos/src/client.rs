@@ -74,6 +74,9 @@ pub(crate) struct Driver<K, S, E> {
     /// server's snapshot, so the server rendered it rather than the fallback. Set by the
     /// options of `use_hydrated_store` when they find a snapshot; taken by the next switch.
     hydrated: Rc<std::cell::Cell<bool>>,
+    /// The component's options, asked again by a retry: the options a failure was shown
+    /// with may be those that started it from the server's snapshot, not those that load.
+    options: Rc<dyn Fn() -> StoreOptions<K, S, E>>,
 }
 
 /// Whether the page is hydrating: the server rendered the Suspense fallback, so the first
@@ -96,6 +99,7 @@ where
         options: impl Fn() -> StoreOptions<K, S, E> + 'static,
         hydrated: Rc<std::cell::Cell<bool>>,
     ) -> Rc<Self> {
+        let options: Rc<dyn Fn() -> StoreOptions<K, S, E>> = Rc::new(options);
         let driver = Rc::new_cyclic(|this| Self {
             this: Weak::clone(this),
             registry,
@@ -111,6 +115,7 @@ where
                 ended: false,
             }),
             hydrated,
+            options: Rc::clone(&options),
         });
         let weak = Rc::downgrade(&driver);
         let effect = RenderEffect::new(move |_: Option<()>| {
@@ -339,9 +344,9 @@ where
             state.shown.take()
         };
         let Some(failed) = failed else { return false };
-        let options = failed.options.clone();
-        self.registry.invalidate(&options);
+        self.registry.invalidate(&failed.options);
         drop(failed);
+        let options = untrack(|| (self.options)());
         self.switch(options);
         // Every other component showing this failure follows the new load.
         self.retried.notify();

@@ -69,14 +69,22 @@ pub trait HydratableStore<K: StoreId = String>: Sized + 'static {
 /// - **In the browser after hydration** (client navigation, a later switch of the options):
 ///   exactly `use_store`.
 ///
-/// The browser finds a snapshot by the entry it names (the store and error types and the id),
-/// not by the position of the call: components may call `use_hydrated_store` in any order, and
-/// several components may use the same store.
+/// The browser finds a snapshot by the entry it names (the id and store types and the id's
+/// serialized form, never its `Debug` output), not by the position of the call: components may
+/// call `use_hydrated_store` in any order, and several components may use the same store. The
+/// page carries one snapshot per entry, however many components read it, taken once.
 ///
 /// **A store that fails on the server** is left to the browser: the browser could not start
 /// from a failure, so its `<Suspense>` renders the fallback (marked incomplete, as for a
 /// browser-only store), no snapshot is written, and the browser loads the store as `use_store`
-/// does. The same happens when a snapshot cannot be serialized (a warning is logged).
+/// does. The same happens when a snapshot cannot be taken (`dehydrate` or `Serialize` fails or
+/// panics; a warning is logged), and when the id cannot be serialized.
+///
+/// **A read outside every `<Suspense>`** (`get`, `get_untracked`, `is_loading`) cannot wait
+/// for the store on the server, so it renders nothing there. Unless the store had already
+/// loaded, the store is then left to the browser for the whole page: no snapshot, so that the
+/// browser renders nothing there either while it hydrates, and the Suspense boundaries that
+/// read it render their fallback. Read stores under `<Suspense>`.
 ///
 /// **Limits.** A snapshot the browser cannot read (the browser runs another version of the
 /// snapshot type than the server) is logged and the store loads in the browser, which Leptos
@@ -126,8 +134,195 @@ pub fn use_hydrated_store<K, S, E>(
     options: impl Fn() -> StoreOptions<K, S, E> + 'static,
 ) -> StoreResource<S, E>
 where
-    K: StoreId,
+    K: StoreId + Serialize,
     S: HydratableStore<K>,
+    E: 'static,
+{
+    use_hydrated_store_with(options, Hydration::new())
+}
+
+/// How a store the server renders travels to the browser, for [`use_hydrated_store_with`]:
+/// what its snapshot is, and whether a failure travels too.
+///
+/// - [`Hydration::new`]: through the store's [`HydratableStore`] impl (a snapshot that
+///   differs from the store).
+/// - [`Hydration::serialized`]: a store that is plain serializable data is its own snapshot;
+///   no trait impl, no wrapper type.
+/// - [`render_errors`](Hydration::render_errors): a failure of the store's loader (with a
+///   serializable error) is rendered by the server too, and the browser starts from the same
+///   failure with no load; [`StoreResource::retry`] then loads. Without it, a store that
+///   fails on the server is left to the browser.
+///
+/// ```
+/// use leptos::prelude::*;
+/// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+/// use registry_leptos::{provide_store_registry, use_hydrated_store_with, Hydration};
+///
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// struct Profile { name: String }
+///
+/// #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// struct ProfileError(String);
+/// impl std::fmt::Display for ProfileError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(&self.0) }
+/// }
+/// impl std::error::Error for ProfileError {}
+///
+/// fn profile(id: String) -> StoreOptions<String, Profile, ProfileError> {
+///     StoreOptions::new(id, |ctx: LoadContext<String>| async move {
+///         Ok(Profile { name: ctx.store_id().clone() })
+///     })
+/// }
+///
+/// #[component]
+/// fn ProfileCard() -> impl IntoView {
+///     let profile = use_hydrated_store_with(
+///         || profile("ada".to_string()),
+///         Hydration::serialized().render_errors(),
+///     );
+///     view! {
+///         <Suspense fallback=|| "Loading…">
+///             <ErrorBoundary fallback=move |_| view! {
+///                 <button on:click=move |_| { profile.retry(); }>"Retry"</button>
+///             }>
+///                 {move || profile.get().map(|profile| profile.map(|profile| profile.name.clone()))}
+///             </ErrorBoundary>
+///         </Suspense>
+///     }
+/// }
+/// # let owner = Owner::new();
+/// # owner.set();
+/// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+/// # let _ = view! { <ProfileCard/> };
+/// ```
+pub struct Hydration<K: 'static, S: 'static, E: 'static> {
+    /// The store's snapshot as JSON (server).
+    #[cfg(not(target_arch = "wasm32"))]
+    snapshot: fn(&S) -> serde_json::Result<String>,
+    /// What builds the store from its snapshot (browser).
+    #[cfg(target_arch = "wasm32")]
+    restore: fn(serde_json::Value) -> serde_json::Result<Restore<K, S>>,
+    /// A failure of the loader as JSON (server), when failures travel.
+    #[cfg(not(target_arch = "wasm32"))]
+    error: Option<fn(&E) -> serde_json::Result<String>>,
+    /// The failure from its JSON (browser), when failures travel.
+    #[cfg(target_arch = "wasm32")]
+    error: Option<ReadError<E>>,
+    _types: std::marker::PhantomData<fn(K, S, E)>,
+}
+
+/// Builds a store from its snapshot, with the entry's context (as often as its loader runs).
+#[cfg(target_arch = "wasm32")]
+type Restore<K, S> = std::rc::Rc<dyn Fn(&LoadContext<K>) -> S>;
+
+/// Reads the failure the server wrote; what it returns gives it as often as the loader runs.
+#[cfg(target_arch = "wasm32")]
+type ReadError<E> = fn(serde_json::Value) -> serde_json::Result<std::rc::Rc<dyn Fn() -> E>>;
+
+impl<K, S, E> Clone for Hydration<K, S, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K, S, E> Copy for Hydration<K, S, E> {}
+
+impl<K, S, E> std::fmt::Debug for Hydration<K, S, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hydration")
+            .field("render_errors", &self.error.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: StoreId, S: HydratableStore<K>, E: 'static> Hydration<K, S, E> {
+    /// Through the store's [`HydratableStore`] impl: [`dehydrate`](HydratableStore::dehydrate)
+    /// on the server, [`hydrate`](HydratableStore::hydrate) in the browser.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            #[cfg(not(target_arch = "wasm32"))]
+            snapshot: |store: &S| serde_json::to_string(&store.dehydrate()),
+            #[cfg(target_arch = "wasm32")]
+            restore: |value| {
+                let snapshot: S::Snapshot = serde_json::from_value(value)?;
+                Ok(std::rc::Rc::new(move |ctx: &LoadContext<K>| {
+                    S::hydrate(snapshot.clone(), ctx)
+                }))
+            },
+            error: None,
+            _types: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<K: StoreId, S: HydratableStore<K>, E: 'static> Default for Hydration<K, S, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, S, E> Hydration<K, S, E>
+where
+    K: StoreId,
+    S: Serialize + DeserializeOwned + Clone + 'static,
+    E: 'static,
+{
+    /// A store that is plain serializable data: the store is its own snapshot (serialized on
+    /// the server, deserialized in the browser), with no [`HydratableStore`] impl.
+    #[must_use]
+    pub fn serialized() -> Self {
+        Self {
+            #[cfg(not(target_arch = "wasm32"))]
+            snapshot: |store: &S| serde_json::to_string(store),
+            #[cfg(target_arch = "wasm32")]
+            restore: |value| {
+                let store: S = serde_json::from_value(value)?;
+                Ok(std::rc::Rc::new(move |_: &LoadContext<K>| store.clone()))
+            },
+            error: None,
+            _types: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<K, S, E> Hydration<K, S, E>
+where
+    E: Serialize + DeserializeOwned + Clone + 'static,
+{
+    /// Failures travel too: when the store's loader fails on the server
+    /// (`RegistryError::Load`), the server renders the failure (its `ErrorBoundary` renders
+    /// in the HTML) and writes it into the page, and the browser starts from the same failure
+    /// with no load. [`StoreResource::retry`] then loads the store in the browser. Other
+    /// failures (a panicking loader, a cancelled load) are still left to the browser.
+    #[must_use]
+    pub fn render_errors(mut self) -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.error = Some(|error: &E| serde_json::to_string(error));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.error = Some(|value| {
+                let error: E = serde_json::from_value(value)?;
+                Ok(std::rc::Rc::new(move || error.clone()))
+            });
+        }
+        self
+    }
+}
+
+/// [`use_hydrated_store`] with another [`Hydration`]: for a store that is plain serializable
+/// data ([`Hydration::serialized`]), or whose failures the server renders too
+/// ([`Hydration::render_errors`]). Everything [`use_hydrated_store`] says holds.
+#[track_caller]
+pub fn use_hydrated_store_with<K, S, E>(
+    options: impl Fn() -> StoreOptions<K, S, E> + 'static,
+    hydration: Hydration<K, S, E>,
+) -> StoreResource<S, E>
+where
+    K: StoreId + Serialize,
+    S: 'static,
     E: 'static,
 {
     let context = crate::provider::expect_context::<K>("use_hydrated_store");
@@ -148,14 +343,42 @@ where
             if !first.replace(false) {
                 return options;
             }
-            let key = snapshot_key::<K, S, E>(options.store_id());
-            match browser::server_snapshot::<S::Snapshot>(&key) {
-                Some(snapshot) => {
-                    found.set(true);
-                    options.with_loader(move |ctx: LoadContext<K>| {
-                        let store = S::hydrate(snapshot.clone(), &ctx);
-                        std::future::ready(Ok(store))
-                    })
+            let Some(key) = snapshot_key::<K, S>(options.store_id()) else {
+                return options;
+            };
+            let unreadable = |error: serde_json::Error| {
+                leptos::logging::warn!(
+                    "use_hydrated_store: the server's snapshot of {key} could not be read \
+                     ({error}); loading the store in the browser"
+                );
+            };
+            match browser::server_snapshot(&key) {
+                Some(browser::Carried::Store(value)) => match (hydration.restore)(value) {
+                    Ok(restore) => {
+                        found.set(true);
+                        options.with_loader(move |ctx: LoadContext<K>| {
+                            std::future::ready(Ok(restore(&ctx)))
+                        })
+                    }
+                    Err(error) => {
+                        unreadable(error);
+                        options
+                    }
+                },
+                Some(browser::Carried::Error(value)) => {
+                    match hydration.error.map(|read| read(value)) {
+                        Some(Ok(error)) => {
+                            found.set(true);
+                            options.with_loader(move |_: LoadContext<K>| {
+                                std::future::ready(Err(error()))
+                            })
+                        }
+                        Some(Err(error)) => {
+                            unreadable(error);
+                            options
+                        }
+                        None => options,
+                    }
                 }
                 None => options,
             }
@@ -177,69 +400,89 @@ where
         let registry = context.registry();
         let options = leptos::prelude::untrack(options);
         let shared = leptos::prelude::Owner::current_shared_context();
-        let on_settled = match (shared, crate::server::next_snapshot_id(request)) {
-            (Some(shared), Some(id)) => {
-                let key = snapshot_key::<K, S, E>(options.store_id());
-                let (sender, receiver) = futures::channel::oneshot::channel::<String>();
-                shared.write_async(
-                    hydration_context::SerializedDataId::new(id),
-                    Box::pin(async move {
-                        // No snapshot (a failure, or a render that ended first): `null`.
-                        receiver.await.unwrap_or_else(|_| "null".to_string())
-                    }),
-                );
-                let write = move |outcome: &crate::resource::Outcome<S, E>| match encode_snapshot(
-                    &key, outcome,
-                ) {
-                    Some(json) => sender.send(json).is_ok(),
-                    None => false,
-                };
-                Some(Box::new(write) as crate::server::OnSettled<S, E>)
+        let writer = match (shared, snapshot_key::<K, S>(options.store_id())) {
+            (Some(shared), Some(key)) => {
+                let key: std::rc::Rc<str> = key.into();
+                // One snapshot per entry and request, whichever call comes first.
+                crate::server::promise_snapshot(request, &key, |id| {
+                    let (sender, receiver) = futures::channel::oneshot::channel::<String>();
+                    shared.write_async(
+                        hydration_context::SerializedDataId::new(id),
+                        Box::pin(async move {
+                            // No snapshot (the store is left to the browser): `null`.
+                            receiver.await.unwrap_or_else(|_| "null".to_string())
+                        }),
+                    );
+                    sender
+                });
+                Some(crate::server::SnapshotWriter {
+                    key,
+                    encode: std::rc::Rc::new(
+                        move |key: &str, outcome: &crate::resource::Outcome<S, E>| {
+                            encode_snapshot(&hydration, key, outcome)
+                        },
+                    ),
+                })
             }
-            _ => None,
+            // No page to write into, or an id that cannot be serialized: rendered as
+            // `use_store` would render it without the snapshot's help.
+            (Some(_), None) => return StoreResource::browser_only(),
+            (None, _) => None,
         };
-        match crate::server::start_slot(request, &registry, &options, on_settled) {
+        match crate::server::start_slot(request, &registry, &options, writer) {
             Some(slot) => StoreResource::on_server(slot),
             None => StoreResource::browser_only(),
         }
     }
 }
 
-/// What names a snapshot in the page: the entry's store and error types and its id, so that
-/// the browser finds the snapshot of the entry it hydrates, wherever the server wrote it.
-fn snapshot_key<K: StoreId, S: 'static, E: 'static>(id: &K) -> String {
-    format!("{}|{id:?}", std::any::type_name::<(S, E)>())
+/// What names a snapshot in the page: the id and store types and the id's serialized form,
+/// so that the browser finds the snapshot of the entry it hydrates, wherever the server wrote
+/// it. The id's serialized form is what the app chose to publish (its `Debug` may print
+/// secrets, or leave out what tells two ids apart). The error type is left out: the server and
+/// the browser may fail differently. `None` when the id cannot be serialized.
+fn snapshot_key<K: StoreId + Serialize, S: 'static>(id: &K) -> Option<String> {
+    let id = serde_json::to_string(id)
+        .map_err(|error| {
+            leptos::logging::warn!(
+                "use_hydrated_store: a store id of type {} could not be serialized ({error}); \
+                 the store is left to the browser",
+                std::any::type_name::<K>()
+            );
+        })
+        .ok()?;
+    Some(format!("{}|{id}", std::any::type_name::<(K, S)>()))
 }
 
-/// A snapshot as the page carries it. Its first field marks it among the page's serialized
-/// data.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Envelope<T> {
-    #[serde(rename = "registry_leptos::store")]
-    store: String,
-    snapshot: T,
-}
+/// The field that opens every snapshot the page carries, and names its entry. A snapshot is
+/// `{"registry_leptos::store": key, "snapshot": ...}`, or for a failure that travels
+/// `{"registry_leptos::store": key, "error": ...}`.
+const KEY_FIELD: &str = "registry_leptos::store";
 
-/// The JSON the server writes for a store: its key and its snapshot. `None` when the browser
-/// cannot start from it (the load failed, or the snapshot cannot be serialized).
+/// The JSON the server writes for a store: its key and its snapshot (or its failure, when
+/// failures travel). `None` when the browser cannot start from it (the load failed, or the
+/// snapshot cannot be serialized).
 #[cfg(not(target_arch = "wasm32"))]
-fn encode_snapshot<K: StoreId, S: HydratableStore<K>, E>(
+fn encode_snapshot<K, S, E>(
+    hydration: &Hydration<K, S, E>,
     key: &str,
     outcome: &crate::resource::Outcome<S, E>,
 ) -> Option<String> {
-    let store = outcome.as_ref().ok()?;
-    let envelope = Envelope {
-        store: key.to_string(),
-        snapshot: store.dehydrate(),
+    let (field, json) = match outcome {
+        Ok(store) => ("snapshot", (hydration.snapshot)(store)),
+        Err(registry_core::RegistryError::Load(error)) => ("error", (hydration.error?)(error)),
+        Err(_) => return None,
     };
-    serde_json::to_string(&envelope)
+    let json = json
         .map_err(|error| {
             leptos::logging::warn!(
-                "use_hydrated_store: the snapshot of {key} could not be serialized ({error}); \
+                "use_hydrated_store: the {field} of {key} could not be serialized ({error}); \
                  the server renders its fallback and the browser loads it"
             );
         })
-        .ok()
+        .ok()?;
+    let key = serde_json::to_string(key).ok()?;
+    Some(format!("{{\"{KEY_FIELD}\":{key},\"{field}\":{json}}}"))
 }
 
 /// The browser's side: the snapshots the server wrote into the page, by key.
@@ -248,24 +491,29 @@ mod browser {
     use std::cell::RefCell;
     use std::collections::HashMap;
 
-    use serde::de::DeserializeOwned;
     use wasm_bindgen::{JsCast, JsValue};
 
-    use super::Envelope;
+    use super::KEY_FIELD;
 
-    /// How every snapshot's JSON starts (the first field of [`Envelope`]).
-    const PREFIX: &str = "{\"registry_leptos::store\":";
+    /// What the server wrote for one entry.
+    #[derive(Clone)]
+    pub(super) enum Carried {
+        /// The store's snapshot.
+        Store(serde_json::Value),
+        /// The failure of its loader ([`Hydration::render_errors`](super::Hydration::render_errors)).
+        Error(serde_json::Value),
+    }
 
     thread_local! {
         /// The page's snapshots, read on the first lookup. The page has them all by then: it
         /// hydrates from a module script, which runs once the whole (streamed) document has
         /// been parsed, after the scripts that carry them.
-        static SNAPSHOTS: RefCell<Option<HashMap<String, serde_json::Value>>> =
-            const { RefCell::new(None) };
+        static SNAPSHOTS: RefCell<Option<HashMap<String, Carried>>> = const { RefCell::new(None) };
     }
 
     /// The snapshots among Leptos's serialized data (`__RESOLVED_RESOURCES`).
-    fn read_page() -> HashMap<String, serde_json::Value> {
+    fn read_page() -> HashMap<String, Carried> {
+        let prefix = format!("{{\"{KEY_FIELD}\":");
         let mut snapshots = HashMap::new();
         let Ok(data) = js_sys::Reflect::get(
             &js_sys::global(),
@@ -283,31 +531,31 @@ mod browser {
             else {
                 continue;
             };
-            if !json.starts_with(PREFIX) {
+            if !json.starts_with(&prefix) {
                 continue;
             }
-            if let Ok(envelope) = serde_json::from_str::<Envelope<serde_json::Value>>(&json)
-                && !envelope.snapshot.is_null()
-            {
-                snapshots.insert(envelope.store, envelope.snapshot);
-            }
+            let Ok(mut envelope) =
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&json)
+            else {
+                continue;
+            };
+            let Some(serde_json::Value::String(store)) = envelope.remove(KEY_FIELD) else {
+                continue;
+            };
+            let carried = match (envelope.remove("snapshot"), envelope.remove("error")) {
+                (Some(snapshot), _) => Carried::Store(snapshot),
+                (None, Some(error)) => Carried::Error(error),
+                (None, None) => continue,
+            };
+            snapshots.insert(store, carried);
         }
         snapshots
     }
 
-    /// The server's snapshot for `key`, if the page has one.
-    pub(super) fn server_snapshot<T: DeserializeOwned>(key: &str) -> Option<T> {
-        let value = SNAPSHOTS.with_borrow_mut(|snapshots| {
-            snapshots.get_or_insert_with(read_page).get(key).cloned()
-        })?;
-        serde_json::from_value(value)
-            .map_err(|error| {
-                leptos::logging::warn!(
-                    "use_hydrated_store: the server's snapshot of {key} could not be read \
-                     ({error}); loading the store in the browser"
-                );
-            })
-            .ok()
+    /// What the server wrote for `key`, if the page has it.
+    pub(super) fn server_snapshot(key: &str) -> Option<Carried> {
+        SNAPSHOTS
+            .with_borrow_mut(|snapshots| snapshots.get_or_insert_with(read_page).get(key).cloned())
     }
 }
 
@@ -400,7 +648,7 @@ where
 pub fn preload_hydrated_store<K, S, E>(options: &StoreOptions<K, S, E>)
 where
     K: StoreId,
-    S: HydratableStore<K>,
+    S: 'static,
     E: 'static,
 {
     let context = crate::provider::expect_context::<K>("preload_hydrated_store");

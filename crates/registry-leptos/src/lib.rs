@@ -10,9 +10,11 @@
 //!   [`preload`](registry_core::StoreRegistry::preload) warms the cache without suspending.
 //! - [`provide_store_registry_of`] and [`use_store_registry_of`]: the same for ids of another
 //!   type than `String`.
-//! - [`use_hydrated_store`], [`HydratableStore`], [`preload_hydrated_store`], [`preload_store`]
-//!   and [`ssr::SsrRenderer`]: stores rendered by the server and carried to the browser (see
-//!   "Server-side rendering" below).
+//! - [`use_hydrated_store`], [`HydratableStore`], [`use_hydrated_store_with`] and
+//!   [`Hydration`], [`preload_hydrated_store`], [`preload_store`] and [`ssr::SsrRenderer`]:
+//!   stores rendered by the server and carried to the browser (see "Server-side rendering"
+//!   below).
+//! - [`join_stores`]: several stores read in one `Suspend`.
 //!
 //! ```
 //! use leptos::prelude::*;
@@ -106,8 +108,19 @@
 //!   does not run), the entry is ready at once, and the server's HTML is kept. From then on it
 //!   is the browser registry's: its cache time, its teardown. After hydration
 //!   `use_hydrated_store` is `use_store`.
+//! - The page carries one snapshot per entry, named by the id and store types and the id's
+//!   serialized form (the ids of hydrated stores are `Serialize`; their `Debug` output never
+//!   reaches the page).
 //! - A store that fails on the server is left to the browser: its `<Suspense>` renders the
-//!   fallback, and the browser loads it. [`use_hydrated_store`] says what else to know.
+//!   fallback, and the browser loads it; with [`Hydration::render_errors`] the failure is
+//!   rendered and carried instead. So is a store whose snapshot cannot be taken (`dehydrate`
+//!   or `Serialize` fails or panics), and one read outside every `<Suspense>` before it loaded.
+//!   [`use_hydrated_store`] says what else to know.
+//! - A store that is plain serializable data needs no [`HydratableStore`] impl:
+//!   [`use_hydrated_store_with`] with [`Hydration::serialized`].
+//! - Requests are bounded: [`ssr::SsrRenderer::deadline`] leaves the stores that have not
+//!   loaded in time to the browser and ends the page;
+//!   [`ssr::SsrRenderer::max_renders_per_thread`] answers `503` beyond it.
 //!
 //! **Stores that stay in the browser** are read with [`use_store`]. On the server it loads
 //! nothing: its `<Suspense>` renders the fallback (as for a Leptos `LocalResource`, in every
@@ -185,7 +198,10 @@ mod server;
 #[cfg_attr(docsrs, doc(cfg(feature = "ssr")))]
 pub mod ssr;
 
-pub use hydrate::{HydratableStore, preload_hydrated_store, preload_store, use_hydrated_store};
+pub use hydrate::{
+    HydratableStore, Hydration, preload_hydrated_store, preload_store, use_hydrated_store,
+    use_hydrated_store_with,
+};
 #[cfg(feature = "inspector")]
 #[cfg_attr(docsrs, doc(cfg(feature = "inspector")))]
 pub use inspector::RegistryInspector;
@@ -193,4 +209,4 @@ pub use provider::{
     provide_store_registry, provide_store_registry_of, use_store_registry, use_store_registry_of,
 };
 pub use registry_core;
-pub use resource::{StoreFuture, StoreResource, use_store};
+pub use resource::{JoinStores, StoreFuture, StoreResource, StoreSet, join_stores, use_store};

@@ -326,8 +326,17 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
         }
     }
 
+    /// Whether a load is under way, for `Debug`: on the server it reads the slot without the
+    /// effects of a read in the page (see [`crate::server::read_slot`]).
     fn is_loading_untracked(&self) -> bool {
-        self.read(false).1
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.read(false).1
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.slot.is_none_or(crate::server::slot_loading)
+        }
     }
 
     /// Retries a failed store: when the store on screen is a failure, drops the registry's
@@ -435,5 +444,108 @@ impl<S: 'static, E: 'static> Future for StoreFuture<S, E> {
                 None => crate::server::poll_pending(cx),
             }
         }
+    }
+}
+
+/// Waits for several stores at once: resolves, once none of them is loading, to a tuple of
+/// what each [`StoreResource`] resolves to.
+///
+/// Awaiting two stores one after the other inside [`Suspend::new`](leptos::prelude::Suspend)
+/// does not compile: the first store (an `Rc`) would be held across the second `.await`, and
+/// `Suspend` needs a `Send` future. The future of `join_stores` holds no store between polls
+/// (it is `Send`), and hands all of them out together. Tuples of two to four stores.
+///
+/// ```
+/// use leptos::prelude::*;
+/// use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+/// use registry_leptos::{join_stores, provide_store_registry, use_store};
+///
+/// struct Todos { items: Vec<String> }
+/// struct Members { names: Vec<String> }
+///
+/// #[component]
+/// fn Workspace() -> impl IntoView {
+///     let todos = use_store(|| StoreOptions::new("ws-1".to_string(), |_: LoadContext<String>| async {
+///         Ok::<_, std::io::Error>(Todos { items: vec!["write docs".to_string()] })
+///     }));
+///     let members = use_store(|| StoreOptions::new("ws-1".to_string(), |_: LoadContext<String>| async {
+///         Ok::<_, std::io::Error>(Members { names: vec!["Ada".to_string()] })
+///     }));
+///     view! {
+///         <Suspense fallback=|| "Loading…">
+///             {move || Suspend::new(async move {
+///                 let (todos, members) = join_stores((todos, members)).await;
+///                 let (todos, members) = (todos?, members?);
+///                 Ok::<_, registry_core::RegistryError<std::io::Error>>(view! {
+///                     <p>{todos.items.len()}" todos, "{members.names.len()}" members"</p>
+///                 })
+///             })}
+///         </Suspense>
+///     }
+/// }
+/// # let owner = Owner::new();
+/// # owner.set();
+/// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+/// # let _ = view! { <Workspace/> };
+/// ```
+pub fn join_stores<T: StoreSet>(stores: T) -> JoinStores<T> {
+    JoinStores { stores }
+}
+
+/// A tuple of [`StoreResource`]s that [`join_stores`] waits for (two to four).
+pub trait StoreSet: Copy + Send + 'static {
+    /// What the stores resolve to, in the same order.
+    type Output;
+
+    /// All the stores, once none is loading. Holds nothing between polls.
+    #[doc(hidden)]
+    fn poll_all(&self, cx: &mut Context<'_>) -> Poll<Self::Output>;
+}
+
+macro_rules! store_set {
+    ($(($s:ident, $e:ident, $field:tt, $value:ident)),+) => {
+        impl<$($s: 'static, $e: 'static),+> StoreSet for ($(StoreResource<$s, $e>,)+) {
+            type Output = ($(Result<Rc<$s>, RegistryError<$e>>,)+);
+
+            fn poll_all(&self, cx: &mut Context<'_>) -> Poll<Self::Output> {
+                // Every one is polled (so that each pending one wakes this task), and what is
+                // ready is dropped unless all are: nothing `Rc` is kept between polls.
+                let polled = ($(Pin::new(&mut self.$field.into_future()).poll(cx),)+);
+                match polled {
+                    ($(Poll::Ready($value),)+) => Poll::Ready(($($value,)+)),
+                    _ => Poll::Pending,
+                }
+            }
+        }
+    };
+}
+
+store_set!((S1, E1, 0, s1), (S2, E2, 1, s2));
+store_set!((S1, E1, 0, s1), (S2, E2, 1, s2), (S3, E3, 2, s3));
+store_set!(
+    (S1, E1, 0, s1),
+    (S2, E2, 1, s2),
+    (S3, E3, 2, s3),
+    (S4, E4, 3, s4)
+);
+
+/// The future of [`join_stores`]: `Send`, so it can be awaited inside
+/// [`Suspend::new`](leptos::prelude::Suspend::new).
+#[must_use = "futures do nothing unless awaited"]
+pub struct JoinStores<T> {
+    stores: T,
+}
+
+impl<T> fmt::Debug for JoinStores<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinStores").finish_non_exhaustive()
+    }
+}
+
+impl<T: StoreSet> Future for JoinStores<T> {
+    type Output = T::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        self.stores.poll_all(cx)
     }
 }

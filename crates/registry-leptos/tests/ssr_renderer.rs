@@ -550,3 +550,701 @@ async fn concurrent_requests_never_share_a_store() {
     assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 100);
     assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 100);
 }
+
+/// The page's snapshots as the browser reads them: each `registry_leptos::store` envelope's
+/// key and snapshot (or `{"error": ...}` for a failure), in page order.
+fn page_snapshots(html: &str) -> Vec<(String, serde_json::Value)> {
+    let mut snapshots = Vec::new();
+    for line in html.split("__RESOLVED_RESOURCES[").skip(1) {
+        let Some((_, rest)) = line.split_once("] = ") else {
+            continue;
+        };
+        let Some(end) = rest.find("\";") else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_str::<String>(&rest[..=end]) else {
+            continue;
+        };
+        let Ok(serde_json::Value::Object(envelope)) = serde_json::from_str(&json) else {
+            continue;
+        };
+        // A failure travels as `{"registry_leptos::store": key, "error": ...}`.
+        let carried = envelope.get("snapshot").cloned().or_else(|| {
+            envelope
+                .get("error")
+                .map(|error| serde_json::json!({ "error": error }))
+        });
+        if let (Some(serde_json::Value::String(key)), Some(carried)) =
+            (envelope.get("registry_leptos::store"), carried)
+        {
+            snapshots.push((key.clone(), carried));
+        }
+    }
+    snapshots
+}
+
+/// How a page is streamed (leptos_router's `SsrMode`, as far as these tests need it).
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Async,
+    InOrder,
+    OutOfOrder,
+}
+
+/// Renders `app` with the renderer in `mode`, with `setup` in context, within 5 s.
+async fn render_app<IV: IntoView + 'static>(
+    renderer: &SsrRenderer,
+    setup: &Setup,
+    mode: Mode,
+    app: fn() -> IV,
+) -> Result<Response<Body>, tokio::time::error::Elapsed> {
+    let context = setup.clone();
+    let additional = move || provide_context(context.clone());
+    use futures::FutureExt;
+    let response = match mode {
+        Mode::InOrder => renderer
+            .render(
+                request(),
+                leptos_axum::render_app_to_stream_in_order_with_context(additional, app),
+            )
+            .boxed(),
+        Mode::OutOfOrder => renderer
+            .render(
+                request(),
+                leptos_axum::render_app_to_stream_with_context(additional, app),
+            )
+            .boxed(),
+        Mode::Async => renderer
+            .render(
+                request(),
+                leptos_axum::render_app_async_with_context(additional, app),
+            )
+            .boxed(),
+    };
+    tokio::time::timeout(Duration::from_secs(5), response).await
+}
+
+/// The whole body within 5 s, or `None`.
+async fn body_within_5s(response: Response<Body>) -> Option<String> {
+    tokio::time::timeout(Duration::from_secs(5), body_text(response))
+        .await
+        .ok()
+}
+
+/// A store whose snapshot cannot be taken: `dehydrate` panics.
+struct Brittle;
+
+impl HydratableStore for Brittle {
+    type Snapshot = String;
+
+    fn dehydrate(&self) -> String {
+        panic!("this store cannot be dehydrated");
+    }
+
+    fn hydrate(_: String, _ctx: &LoadContext<String>) -> Self {
+        Brittle
+    }
+}
+
+fn brittle_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let brittle = use_hydrated_store(|| {
+        StoreOptions::new("brittle".to_string(), |_: LoadContext<String>| async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok::<_, NotesError>(Brittle)
+        })
+    });
+    view! {
+        <main>
+            <Suspense fallback=|| "loading brittle">
+                {move || brittle.get().map(|brittle| brittle.map(|_| view! { <p>"brittle rendered"</p> }))}
+            </Suspense>
+            <NotesView id="beside".to_string()/>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_dehydrate_leaves_the_store_to_the_browser_in_every_mode() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder, Mode::OutOfOrder] {
+        let response = render_app(&renderer, &setup, mode, brittle_app)
+            .await
+            .unwrap_or_else(|_| panic!("{mode:?}: no response within 5 s"));
+        let html = body_within_5s(response)
+            .await
+            .unwrap_or_else(|| panic!("{mode:?}: the body did not end within 5 s"));
+        // As for a snapshot that cannot be serialized: the fallback, and no snapshot.
+        assert!(!html.contains("brittle rendered"), "{mode:?}: {html}");
+        assert!(html.contains("loading brittle"), "{mode:?}: {html}");
+        assert!(html.contains("first note of beside"), "{mode:?}: {html}");
+        let keys: Vec<_> = page_snapshots(&html)
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(keys.len(), 1, "{mode:?}: {keys:?}");
+        nothing_live().await;
+    }
+}
+
+/// A document of a tenant. Its `Debug` leaves the tenant out and prints the access token; its
+/// serialized form is the tenant and the document, never the token.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
+struct TenantDoc {
+    tenant: String,
+    doc: String,
+    #[serde(skip)]
+    token: String,
+}
+
+impl std::fmt::Debug for TenantDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (token {})", self.doc, self.token)
+    }
+}
+
+struct Doc {
+    text: String,
+}
+
+impl HydratableStore<TenantDoc> for Doc {
+    type Snapshot = String;
+
+    fn dehydrate(&self) -> String {
+        self.text.clone()
+    }
+
+    fn hydrate(text: String, _ctx: &LoadContext<TenantDoc>) -> Self {
+        Doc { text }
+    }
+}
+
+fn tenant_doc(tenant: &str) -> StoreOptions<TenantDoc, Doc, NotesError> {
+    let id = TenantDoc {
+        tenant: tenant.to_string(),
+        doc: "readme".to_string(),
+        token: "secret-token".to_string(),
+    };
+    StoreOptions::new(id, |ctx: LoadContext<TenantDoc>| {
+        let text = format!("the readme of {}", ctx.store_id().tenant);
+        async move { Ok(Doc { text }) }
+    })
+}
+
+#[component]
+fn DocView(tenant: &'static str) -> impl IntoView {
+    let doc = use_hydrated_store(move || tenant_doc(tenant));
+    view! {
+        <Suspense fallback=|| "loading doc">
+            {move || doc.get().map(|doc| doc.map(|doc| view! { <p class="doc">{doc.text.clone()}</p> }))}
+        </Suspense>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_whose_debug_omits_a_field_get_a_snapshot_each_and_debug_stays_out_of_the_page() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render_app(&renderer, &setup, Mode::Async, || {
+        provide_store_registry_of(StoreRegistry::<TenantDoc>::new(RegistryConfig::default()));
+        view! { <main><DocView tenant="acme"/><DocView tenant="globex"/></main> }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(html.contains("the readme of acme"), "{html}");
+    assert!(html.contains("the readme of globex"), "{html}");
+    assert!(
+        !html.contains("secret-token"),
+        "the id's Debug is in the page: {html}"
+    );
+    // The browser keeps one snapshot per key: each tenant must find its own.
+    let snapshots: std::collections::HashMap<_, _> = page_snapshots(&html).into_iter().collect();
+    let mut texts: Vec<_> = snapshots.values().cloned().collect();
+    texts.sort_by_key(ToString::to_string);
+    assert_eq!(
+        texts,
+        [
+            serde_json::json!("the readme of acme"),
+            serde_json::json!("the readme of globex")
+        ],
+        "{snapshots:?}"
+    );
+    nothing_live().await;
+}
+
+/// Snapshots taken of `Counted` stores.
+static DEHYDRATED: AtomicUsize = AtomicUsize::new(0);
+
+struct Counted {
+    items: Vec<String>,
+}
+
+impl HydratableStore for Counted {
+    type Snapshot = Vec<String>;
+
+    fn dehydrate(&self) -> Vec<String> {
+        DEHYDRATED.fetch_add(1, Ordering::SeqCst);
+        self.items.clone()
+    }
+
+    fn hydrate(items: Vec<String>, _ctx: &LoadContext<String>) -> Self {
+        Counted { items }
+    }
+}
+
+fn counted(id: &str) -> StoreOptions<String, Counted, NotesError> {
+    StoreOptions::new(id.to_string(), |ctx: LoadContext<String>| {
+        let items = vec![format!("item of {}", ctx.store_id())];
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok(Counted { items })
+        }
+    })
+}
+
+#[component]
+fn CountedView(id: &'static str) -> impl IntoView {
+    let store = use_hydrated_store(move || counted(id));
+    view! {
+        <Suspense fallback=|| "loading counted">
+            {move || store.get().map(|store| store.map(|store| view! { <p class="counted">{store.items.join(", ")}</p> }))}
+        </Suspense>
+    }
+}
+
+fn three_readers_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let outer = use_hydrated_store(|| counted("shared"));
+    view! {
+        <main>
+            <CountedView id="shared"/>
+            <CountedView id="shared"/>
+            // A nested Suspense, whose children the outer one creates twice on the server.
+            <Suspense fallback=|| "loading outer">
+                {move || outer.get().map(|_| view! { <CountedView id="shared"/> })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_read_by_many_components_is_written_into_the_page_once() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder] {
+        DEHYDRATED.store(0, Ordering::SeqCst);
+        let response = render_app(&renderer, &setup, mode, three_readers_app)
+            .await
+            .expect("a response");
+        let html = body_text(response).await;
+        assert_eq!(
+            html.matches(r#"<p class="counted">item of shared</p>"#)
+                .count(),
+            3,
+            "{mode:?}: {html}"
+        );
+        let snapshots = page_snapshots(&html);
+        assert_eq!(snapshots.len(), 1, "{mode:?}: {snapshots:?}");
+        assert!(!html.contains(r#"= "null";"#), "{mode:?}: {html}");
+        assert_eq!(DEHYDRATED.load(Ordering::SeqCst), 1, "{mode:?}");
+        nothing_live().await;
+    }
+}
+
+/// Reads a store outside any `<Suspense>`, and again inside one.
+fn read_outside_suspense_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let store = use_hydrated_store(|| counted("outside"));
+    view! {
+        <main>
+            <p class="outside">{move || store.get().map(|store| store.map(|store| store.items.join(", ")))}</p>
+            <Suspense fallback=|| "loading inside">
+                {move || store.get().map(|store| store.map(|store| view! { <p class="inside">{store.items.join(", ")}</p> }))}
+            </Suspense>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_read_outside_suspense_is_left_to_the_browser_on_both_sides() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder] {
+        let response = render_app(&renderer, &setup, mode, read_outside_suspense_app)
+            .await
+            .expect("a response");
+        let html = body_text(response).await;
+        // Outside a Suspense nothing waits: the server renders nothing there. The browser
+        // must render nothing there while it hydrates either, so it gets no snapshot to
+        // render from, and the Suspense that reads the same store leaves it to the browser.
+        assert!(
+            html.contains(r#"<p class="outside"><!></p>"#),
+            "{mode:?}: {html}"
+        );
+        assert!(page_snapshots(&html).is_empty(), "{mode:?}: {html}");
+        assert!(!html.contains(r#"<p class="inside">"#), "{mode:?}: {html}");
+        assert!(html.contains("loading inside"), "{mode:?}: {html}");
+        nothing_live().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_deadline_unfinished_stores_are_left_to_the_browser_and_the_requests_end() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(2).deadline(Some(Duration::from_millis(200)));
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder, Mode::OutOfOrder] {
+        let mut clients = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let (renderer, setup) = (renderer.clone(), setup.clone());
+            clients.spawn(async move {
+                // A store that never loads beside one that does.
+                let response = render_app(&renderer, &setup, mode, || {
+                    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+                    view! {
+                        <main>
+                            <NotesView id="never".to_string()/>
+                            <NotesView id="quick".to_string()/>
+                        </main>
+                    }
+                })
+                .await
+                .expect("a response within 5 s");
+                assert_eq!(response.status(), 200);
+                body_within_5s(response).await.expect("a body that ends")
+            });
+        }
+        while let Some(html) = clients.join_next().await {
+            let html = html.expect("a client");
+            assert!(html.contains("first note of quick"), "{mode:?}: {html}");
+            assert!(html.contains("loading"), "{mode:?}: {html}");
+            assert!(!html.contains("first note of never"), "{mode:?}: {html}");
+            assert!(html.contains("__INCOMPLETE_CHUNKS=["), "{mode:?}: {html}");
+            // Only the loaded store's snapshot.
+            assert_eq!(page_snapshots(&html).len(), 1, "{mode:?}: {html}");
+        }
+        nothing_live().await;
+    }
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 300);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 300);
+}
+
+/// A page that waits for a plain Leptos resource that never resolves.
+fn never_resource_app() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    preload_hydrated_store(&notes("held".to_string()));
+    let never = Resource::new(|| (), |()| std::future::pending::<String>());
+    view! {
+        <main>
+            <Suspense fallback=|| "loading">{move || Suspend::new(async move { never.await })}</Suspense>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_does_not_end_after_its_deadline_is_cut_off_and_disposed() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1).deadline(Some(Duration::from_millis(200)));
+    let setup = setup();
+    // Before the head: a 503.
+    let response = render_app(&renderer, &setup, Mode::Async, never_resource_app)
+        .await
+        .expect("a response");
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        body_text(response).await,
+        "the page did not render before its deadline"
+    );
+    nothing_live().await;
+    // After the head: the body breaks off.
+    let response = render_app(&renderer, &setup, Mode::InOrder, never_resource_app)
+        .await
+        .expect("a response");
+    assert_eq!(response.status(), 200);
+    let body = tokio::time::timeout(
+        Duration::from_secs(5),
+        axum::body::to_bytes(response.into_body(), usize::MAX),
+    )
+    .await
+    .expect("the body ends");
+    assert!(body.is_err(), "a complete-looking body: {body:?}");
+    nothing_live().await;
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 2);
+    assert_eq!(setup.counters.teardowns.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_renders_a_thread_may_hold_requests_are_answered_503() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1)
+        .deadline(None)
+        .max_renders_per_thread(Some(2));
+    let setup = setup();
+    // Two requests whose stores never load hold the thread's two renders.
+    let held: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(render(&renderer, &setup, vec!["never"], false)))
+        .collect();
+    // Each holds two registries (two id types) and two entries (its notes, and a counter).
+    let counts = || {
+        let live = SsrRenderer::live_counts();
+        (live.registries, live.entries)
+    };
+    for _ in 0..500 {
+        if counts() == (4, 4) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(counts(), (4, 4));
+    let response = render(&renderer, &setup, vec!["a"], false).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(body_text(response).await, "the server is busy: try again");
+    // No registry for the refused request, no load.
+    assert_eq!(setup.counters.loads.load(Ordering::SeqCst), 2);
+    // Once the held requests end, the thread renders again.
+    for client in held {
+        client.abort();
+    }
+    nothing_live().await;
+    let html = body_text(render(&renderer, &setup, vec!["b"], false).await).await;
+    assert!(html.contains("first note of b"), "{html}");
+    nothing_live().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_read_in_one_suspend_render_together() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render_app(&renderer, &setup, Mode::InOrder, || {
+        provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+        provide_store_registry_of(StoreRegistry::<u64>::new(RegistryConfig::default()));
+        let notes = use_hydrated_store(|| notes("slow-joined".to_string()));
+        let counter = use_hydrated_store(|| counter(3));
+        view! {
+            <main>
+                <Suspense fallback=|| "loading both">
+                    {move || Suspend::new(async move {
+                        let (notes, counter) = registry_leptos::join_stores((notes, counter)).await;
+                        let (notes, counter) = (notes?, counter?);
+                        Ok::<_, registry_core::RegistryError<NotesError>>(view! {
+                            <p class="both">{notes.items.join(", ")}" / "{counter.label.clone()}</p>
+                        })
+                    })}
+                </Suspense>
+            </main>
+        }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(
+        html.contains(r#"<p class="both">first note of slow-joined<!> / <!>counter 3</p>"#),
+        "{html}"
+    );
+    assert_eq!(page_snapshots(&html).len(), 2, "{html}");
+    nothing_live().await;
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct DirectoryError(String);
+
+impl std::fmt::Display for DirectoryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DirectoryError {}
+
+/// A store that is plain data (no `HydratableStore` impl); `offline` ids fail.
+fn directory(id: &str) -> StoreOptions<String, Vec<String>, DirectoryError> {
+    StoreOptions::new(id.to_string(), |ctx: LoadContext<String>| {
+        let id = ctx.store_id().clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if id == "offline" {
+                return Err(DirectoryError("the directory is offline".to_string()));
+            }
+            Ok(vec![format!("Ada of {id}"), format!("Grace of {id}")])
+        }
+    })
+}
+
+#[component]
+fn DirectoryView(id: &'static str, render_errors: bool) -> impl IntoView {
+    let hydration = if render_errors {
+        registry_leptos::Hydration::serialized().render_errors()
+    } else {
+        registry_leptos::Hydration::serialized()
+    };
+    let people = registry_leptos::use_hydrated_store_with(move || directory(id), hydration);
+    view! {
+        <Suspense fallback=|| "loading directory">
+            <ErrorBoundary fallback=|errors| view! {
+                <p class="failed">{move || errors.get().into_iter().map(|(_, error)| error.to_string()).collect::<Vec<_>>().join(", ")}</p>
+            }>
+                {move || people.get().map(|people| people.map(|people| view! { <p class="people">{people.join(", ")}</p> }))}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_plain_serializable_data_is_rendered_and_carried_without_a_trait_impl() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let response = render_app(&renderer, &setup, Mode::Async, || {
+        provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+        view! { <main><DirectoryView id="acme" render_errors=false/></main> }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(
+        html.contains(r#"<p class="people">Ada of acme, Grace of acme</p>"#),
+        "{html}"
+    );
+    let snapshots = page_snapshots(&html);
+    assert_eq!(snapshots.len(), 1, "{html}");
+    assert_eq!(
+        snapshots[0].1,
+        serde_json::json!(["Ada of acme", "Grace of acme"])
+    );
+    nothing_live().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_render_errors_the_server_renders_a_failure_and_carries_it_to_the_browser() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    for mode in [Mode::Async, Mode::InOrder] {
+        let response = render_app(&renderer, &setup, mode, || {
+            provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+            view! { <main><DirectoryView id="offline" render_errors=true/></main> }
+        })
+        .await
+        .expect("a response");
+        let html = body_text(response).await;
+        // The ErrorBoundary's fallback, in the HTML; the failure in the page for the browser.
+        assert!(html.contains(r#"<p class="failed">"#), "{mode:?}: {html}");
+        assert!(
+            html.contains("the directory is offline"),
+            "{mode:?}: {html}"
+        );
+        assert!(!html.contains("loading directory"), "{mode:?}: {html}");
+        assert!(
+            !html.contains("__INCOMPLETE_CHUNKS=[0,"),
+            "{mode:?}: {html}"
+        );
+        let snapshots = page_snapshots(&html);
+        assert_eq!(
+            snapshots
+                .iter()
+                .map(|(_, carried)| carried.clone())
+                .collect::<Vec<_>>(),
+            [serde_json::json!({ "error": "the directory is offline" })],
+            "{mode:?}: {html}"
+        );
+        nothing_live().await;
+    }
+
+    // Without the opt-in, a failure is left to the browser, as before.
+    let response = render_app(&renderer, &setup, Mode::Async, || {
+        provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+        view! { <main><DirectoryView id="offline" render_errors=false/></main> }
+    })
+    .await
+    .expect("a response");
+    let html = body_text(response).await;
+    assert!(html.contains("loading directory"), "{html}");
+    assert!(!html.contains("the directory is offline"), "{html}");
+    assert!(page_snapshots(&html).is_empty(), "{html}");
+    nothing_live().await;
+}
+
+/// A page for `routes`: its method, path and status, and a store.
+#[component]
+fn RoutedPage() -> impl IntoView {
+    provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    let request = use_context::<axum::http::request::Parts>();
+    let line = request.map_or_else(String::new, |parts| {
+        format!("{} {}", parts.method, parts.uri.path())
+    });
+    view! {
+        <main>
+            <p class="request">{line}</p>
+            <NotesView id="routed".to_string()/>
+        </main>
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_mounts_every_declared_method_and_a_404_page_rendered_with_stores() {
+    use tower::ServiceExt;
+
+    let _one = ONE_AT_A_TIME.lock().await;
+    let renderer = SsrRenderer::new(1);
+    let setup = setup();
+    let listings = vec![
+        leptos_axum::AxumRouteListing::new(
+            "/form".to_string(),
+            leptos_router::SsrMode::Async,
+            [leptos_router::Method::Get, leptos_router::Method::Post],
+            vec![],
+        ),
+        leptos_axum::AxumRouteListing::new(
+            "/page".to_string(),
+            leptos_router::SsrMode::InOrder,
+            [leptos_router::Method::Get],
+            vec![],
+        ),
+    ];
+    let context = setup.clone();
+    let router: axum::Router = renderer
+        .routes(
+            listings,
+            move || provide_context(context.clone()),
+            RoutedPage,
+        )
+        .with_state(LeptosOptions::builder().output_name("app").build());
+    let call = |method: &str, path: &str| {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .expect("a request");
+        router.clone().oneshot(request)
+    };
+    for (method, path, status) in [
+        ("GET", "/form", 200),
+        ("POST", "/form", 200),
+        ("GET", "/page", 200),
+        ("GET", "/elsewhere", 404),
+    ] {
+        let response = call(method, path).await.expect("a response");
+        assert_eq!(response.status(), status, "{method} {path}");
+        let html = body_text(response).await;
+        assert!(
+            html.contains(&format!(r#"<p class="request">{method} {path}</p>"#)),
+            "{method} {path}: {html}"
+        );
+        assert!(
+            html.contains("first note of routed"),
+            "{method} {path}: {html}"
+        );
+    }
+    // Only what the route declares.
+    let response = call("POST", "/page").await.expect("a response");
+    assert_eq!(response.status(), 405);
+    nothing_live().await;
+}

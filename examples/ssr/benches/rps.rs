@@ -73,6 +73,14 @@ async fn round(client: &HttpClient, base: &str, prefix: &str, clients: usize, se
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// What one page costs: bytes allocated per request, bytes of HTML, and the time of one
+/// request when it is the only one.
+struct PageCost {
+    allocated: f64,
+    page_bytes: f64,
+    micros: f64,
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -180,21 +188,35 @@ fn main() {
             let base = base.clone();
             async move {
                 let before = allocated();
+                let mut page_bytes = 0;
                 for n in 0..200 {
                     let uri: hyper::Uri = format!("{base}{prefix}bytes{n}").parse().expect("a URI");
                     let response = client.get(uri).await.expect("a response");
+                    let body = response.into_body().collect().await.expect("a body");
+                    page_bytes += body.to_bytes().len();
+                }
+                let allocated_per_page = (allocated() - before) as f64 / 200.0;
+                // One client, one request at a time: the server's time per request.
+                let started = Instant::now();
+                for n in 0..200 {
+                    let uri: hyper::Uri = format!("{base}{prefix}time{n}").parse().expect("a URI");
+                    let response = client.get(uri).await.expect("a response");
                     let _ = response.into_body().collect().await.expect("a body");
                 }
-                (allocated() - before) as f64 / 200.0
+                PageCost {
+                    allocated: allocated_per_page,
+                    page_bytes: page_bytes as f64 / 200.0,
+                    micros: started.elapsed().as_secs_f64() * 1e6 / 200.0,
+                }
             }
         };
-        let registry_bytes = page("/ws/").await;
-        let plain_bytes = page("/plain/ws/").await;
+        let registry_cost = page("/ws/").await;
+        let plain_cost = page("/plain/ws/").await;
         (
             median(&mut registry),
             median(&mut plain),
             median(&mut axum_plain),
-            (registry_bytes, plain_bytes),
+            (registry_cost, plain_cost),
         )
     });
     let (micros, bytes) = registry_cost();
@@ -202,19 +224,20 @@ fn main() {
     let ratio = registry_rps / plain_rps.max(axum_rps);
 
     println!(
-        "| page (two stores, store delay 0, {clients} keep-alive clients, {rounds} rounds of {seconds} s, median) | requests/s | bytes allocated per request |"
+        "| page (two stores, store delay 0, {clients} keep-alive clients, {rounds} rounds of {seconds} s, median) | requests/s | bytes allocated per request | page bytes | µs per request, one client |"
     );
-    println!("|---|---:|---:|");
+    println!("|---|---:|---:|---:|---:|");
+    let (stores, plain) = &bytes_per_page;
     println!(
-        "| stores (`use_hydrated_store`, route preloads, `SsrRenderer`) | {registry_rps:.0} | {:.0} |",
-        bytes_per_page.0
-    );
-    println!(
-        "| plain Leptos `Resource`s, same page, same renderer | {plain_rps:.0} | {:.0} |",
-        bytes_per_page.1
+        "| stores (`use_hydrated_store`, route preloads, `SsrRenderer`) | {registry_rps:.0} | {:.0} | {:.0} | {:.0} |",
+        stores.allocated, stores.page_bytes, stores.micros
     );
     println!(
-        "| plain Leptos `Resource`s, same page, `leptos_axum`'s own handler (multi-threaded) | {axum_rps:.0} | |"
+        "| plain Leptos `Resource`s, same page, same renderer | {plain_rps:.0} | {:.0} | {:.0} | {:.0} |",
+        plain.allocated, plain.page_bytes, plain.micros
+    );
+    println!(
+        "| plain Leptos `Resource`s, same page, `leptos_axum`'s own handler (multi-threaded) | {axum_rps:.0} | | | |"
     );
     println!();
     println!(
@@ -227,8 +250,13 @@ fn main() {
 
     if let Ok(path) = std::env::var("RPS_JSON") {
         let json = format!(
-            "{{\"registry_rps\":{registry_rps:.1},\"plain_rps\":{plain_rps:.1},\"axum_plain_rps\":{axum_rps:.1},\"ratio\":{ratio:.4},\"registry_page_bytes\":{:.0},\"plain_page_bytes\":{:.0},\"registry_micros\":{micros:.3},\"registry_bytes\":{bytes:.0},\"clients\":{clients},\"rounds\":{rounds},\"seconds\":{seconds}}}",
-            bytes_per_page.0, bytes_per_page.1
+            "{{\"registry_rps\":{registry_rps:.1},\"plain_rps\":{plain_rps:.1},\"axum_plain_rps\":{axum_rps:.1},\"ratio\":{ratio:.4},\"registry_page_bytes\":{:.0},\"plain_page_bytes\":{:.0},\"registry_html_bytes\":{:.0},\"plain_html_bytes\":{:.0},\"registry_page_micros\":{:.1},\"plain_page_micros\":{:.1},\"registry_micros\":{micros:.3},\"registry_bytes\":{bytes:.0},\"clients\":{clients},\"rounds\":{rounds},\"seconds\":{seconds}}}",
+            stores.allocated,
+            plain.allocated,
+            stores.page_bytes,
+            plain.page_bytes,
+            stores.micros,
+            plain.micros
         );
         if let Err(error) = std::fs::write(&path, json) {
             eprintln!("cannot write {path}: {error}");

@@ -112,12 +112,12 @@ impl Server {
         (options, context)
     }
 
-    /// The app's routes (rendered with stores), the API and the browser's files.
+    /// The app's routes (rendered with stores, the 404 page too), the API and the browser's
+    /// files.
     pub fn router(&self) -> Router {
         let (options, context) = self.leptos_setup();
-        let routes = generate_route_list(App);
-        let page = self.renderer.route_handler(
-            routes.clone(),
+        let pages = self.renderer.routes(
+            generate_route_list(App),
             {
                 let context = context.clone();
                 move || provide_context(context.clone())
@@ -132,7 +132,7 @@ impl Server {
             .route("/api/todos/{id}", get(api_todos))
             .route("/api/members/{id}", get(api_members))
             .with_state(context)
-            .leptos_routes_with_handler(routes, get(page))
+            .merge(pages)
             .nest_service("/pkg", pkg)
             .with_state(options)
     }

@@ -40,10 +40,15 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
         body.contains(r#"[{\"title\":\"Plan the week of acme\",\"done\":true},"#),
         "{body}"
     );
-    assert!(
-        body.contains(r#"{\"name\":\"Ada (acme)\",\"role\":\"owner\"}"#),
+    // One snapshot per store, however many components read it (three read the members).
+    assert_eq!(
+        body.matches(r#"{\"name\":\"Ada (acme)\",\"role\":\"owner\"}"#)
+            .count(),
+        1,
         "{body}"
     );
+    assert_eq!(body.matches("registry_leptos::store").count(), 2, "{body}");
+    assert!(!body.contains(r#"= "null";"#), "{body}");
 
     // The members page shares the route's members store.
     let page = get(addr, "/ws/acme/members").await;
@@ -368,4 +373,19 @@ async fn streamed_modes_send_the_page_before_the_stores_have_loaded() {
             "{path}: the whole page before the stores loaded"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_path_renders_the_apps_not_found_page_with_a_404() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (_server, addr) = start(Duration::from_millis(5)).await;
+    let page = get(addr, "/no/such/page").await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    // The app renders it (its shell, its router's fallback), through the renderer.
+    assert!(page.body.contains("<p>Not found.</p>"), "{}", page.body);
+    assert!(page.body.contains("<header>"), "{}", page.body);
+    eventually("registries disposed", || {
+        SsrRenderer::live_counts() == zero()
+    })
+    .await;
 }

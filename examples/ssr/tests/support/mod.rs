@@ -68,8 +68,14 @@ pub async fn get(addr: SocketAddr, path: &str) -> Page {
 }
 
 async fn get_now(addr: SocketAddr, path: &str) -> Page {
+    request_now(addr, "GET", path).await
+}
+
+async fn request_now(addr: SocketAddr, method: &str, path: &str) -> Page {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
     stream
         .write_all(request.as_bytes())
         .await
