@@ -14,8 +14,8 @@ use std::rc::Rc;
 
 use slab::Slab;
 
-use crate::RegistryEvent;
 use crate::panic::{contain, drop_contained};
+use crate::{RegistryEvent, RegistryEventKind};
 
 /// A listener, as [`StoreRegistry::subscribe`](crate::StoreRegistry::subscribe) takes it.
 pub(crate) type Listener<K> = Rc<dyn Fn(&RegistryEvent<K>)>;
@@ -32,9 +32,39 @@ pub(crate) struct EventQueue<K> {
     pending: VecDeque<Recorded<K>>,
     /// The sequence number of the next event.
     next_seq: u64,
-    /// Whether anything listens: without listeners nothing is recorded (a lifecycle transition
-    /// costs one branch; hits record nothing anyway).
-    listening: bool,
+    /// The kinds anything listens to: others are not recorded (a lifecycle transition costs
+    /// one branch; hits record nothing anyway).
+    wanted: Kinds,
+}
+
+/// A set of [`RegistryEventKind`]s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Kinds(u8);
+
+impl Kinds {
+    /// Every kind.
+    pub(crate) const ALL: Self = Self(u8::MAX);
+
+    /// The kinds in `kinds`.
+    pub(crate) fn of(kinds: &[RegistryEventKind]) -> Self {
+        Self(kinds.iter().fold(0, |bits, &kind| bits | Self::bit(kind)))
+    }
+
+    fn bit(kind: RegistryEventKind) -> u8 {
+        1 << (kind as u8)
+    }
+
+    pub(crate) fn contains(self, kind: RegistryEventKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
 }
 
 impl<K> Default for EventQueue<K> {
@@ -42,21 +72,22 @@ impl<K> Default for EventQueue<K> {
         Self {
             pending: VecDeque::new(),
             next_seq: 0,
-            listening: false,
+            wanted: Kinds::default(),
         }
     }
 }
 
 impl<K> EventQueue<K> {
-    /// Whether an event would be recorded: callers build one (cloning the id) only then.
+    /// Whether an event of `kind` would be recorded: callers build one (cloning the id) only
+    /// then.
     #[inline]
-    pub(crate) fn is_listening(&self) -> bool {
-        self.listening
+    pub(crate) fn wants(&self, kind: RegistryEventKind) -> bool {
+        self.wanted.contains(kind)
     }
 
-    /// Queues `event` after every event recorded before it (when anything listens).
+    /// Queues `event` after every event recorded before it (when anything listens to it).
     pub(crate) fn push(&mut self, event: RegistryEvent<K>) {
-        if self.listening {
+        if self.wants(event.kind) {
             let seq = self.next_seq;
             self.next_seq += 1;
             self.pending.push_back(Recorded { seq, event });
@@ -68,28 +99,30 @@ impl<K> EventQueue<K> {
         self.pending.pop_front()
     }
 
-    /// Starts recording (a listener subscribes); returns the sequence number of the first
-    /// event the new listener hears.
-    pub(crate) fn listen(&mut self) -> u64 {
-        self.listening = true;
+    /// Starts recording `kinds` too (a listener subscribes); returns the sequence number of
+    /// the first event the new listener hears.
+    pub(crate) fn listen(&mut self, kinds: Kinds) -> u64 {
+        self.wanted = self.wanted.union(kinds);
         self.next_seq
     }
 
-    /// Stops recording when the last listener has gone; what is queued is dropped then.
-    pub(crate) fn set_listening(&mut self, listening: bool) -> VecDeque<Recorded<K>> {
-        self.listening = listening;
-        if listening {
-            VecDeque::new()
-        } else {
+    /// Records only `kinds` from now on (a listener left); with none, what is queued is
+    /// dropped (returned, to be dropped outside the borrow).
+    pub(crate) fn set_wanted(&mut self, kinds: Kinds) -> VecDeque<Recorded<K>> {
+        self.wanted = kinds;
+        if kinds.is_empty() {
             std::mem::take(&mut self.pending)
+        } else {
+            VecDeque::new()
         }
     }
 }
 
-/// One subscription's listener and the first event it hears.
+/// One subscription's listener, the first event it hears, and the kinds it hears.
 struct Subscribed<K> {
     listener: Listener<K>,
     since: u64,
+    kinds: Kinds,
 }
 
 /// The registry's listeners, and whether a delivery runs.
@@ -108,20 +141,27 @@ impl<K> Default for Listeners<K> {
 }
 
 impl<K> Listeners<K> {
-    /// Adds `listener`, which hears the events numbered `since` and later. Returns its key.
-    pub(crate) fn insert(&self, listener: Listener<K>, since: u64) -> usize {
-        self.table
-            .borrow_mut()
-            .insert(Subscribed { listener, since })
+    /// Adds `listener`, which hears the events of `kinds` numbered `since` and later. Returns
+    /// its key.
+    pub(crate) fn insert(&self, listener: Listener<K>, since: u64, kinds: Kinds) -> usize {
+        self.table.borrow_mut().insert(Subscribed {
+            listener,
+            since,
+            kinds,
+        })
     }
 
-    /// Removes the listener `key`; returns whether any listener is left. The listener is
-    /// dropped after the table's borrow is released: a closure that owns a guard or another
-    /// subscription runs registry code when dropped.
-    pub(crate) fn remove(&self, key: usize) -> bool {
+    /// Removes the listener `key`; returns the kinds the listeners left still hear. The
+    /// listener is dropped after the table's borrow is released: a closure that owns a guard
+    /// or another subscription runs registry code when dropped.
+    pub(crate) fn remove(&self, key: usize) -> Kinds {
         let (removed, left) = {
             let mut table = self.table.borrow_mut();
-            (table.try_remove(key), !table.is_empty())
+            let removed = table.try_remove(key);
+            let left = table
+                .iter()
+                .fold(Kinds::default(), |kinds, (_, s)| kinds.union(s.kinds));
+            (removed, left)
         };
         drop_contained("dropping a registry event listener", removed);
         left
@@ -147,7 +187,10 @@ impl<K> Listeners<K> {
                 table
                     .iter()
                     .skip_while(|(key, _)| *key < from)
-                    .find(|(_, subscribed)| subscribed.since <= recorded.seq)
+                    .find(|(_, subscribed)| {
+                        subscribed.since <= recorded.seq
+                            && subscribed.kinds.contains(recorded.event.kind)
+                    })
                     .map(|(key, subscribed)| (key, Rc::clone(&subscribed.listener)))
             };
             let Some((key, listener)) = next else { return };

@@ -13,6 +13,8 @@ pub(crate) trait ReleaseHold {
     fn release_hold(self: Rc<Self>, key: EntryKey, at: Provenance);
     /// Whether `key` names a live entry (not ended, not disposing).
     fn is_live(&self, key: EntryKey) -> bool;
+    /// The generation of the live entry `key`.
+    fn generation(&self, key: EntryKey) -> Option<u64>;
 }
 
 /// A hold on one store, from [`StoreRegistry::retain`](crate::StoreRegistry::retain): the store
@@ -78,6 +80,15 @@ impl RetainGuard {
                 .is_some_and(|registry| registry.is_live(*key)),
             None => false,
         }
+    }
+
+    /// The generation of the entry this guard holds (0 for its first load, one more per
+    /// [`restart`](crate::StoreRegistry::restart)), while it is live: a holder that kept the
+    /// generation of the store it shows can tell that the entry restarted under it. `None`
+    /// once the entry ended, and for inert guards.
+    pub fn generation(&self) -> Option<u64> {
+        let (registry, key) = self.hold.as_ref()?;
+        registry.upgrade()?.generation(*key)
     }
 
     /// Lets go of the hold now. Same as dropping the guard; reads better at call sites.

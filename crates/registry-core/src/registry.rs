@@ -6,6 +6,7 @@ use std::panic::Location;
 use std::rc::{Rc, Weak};
 
 use crate::alive::{self, Provenance};
+use crate::event_queue::Kinds;
 use crate::shared::Shared;
 use crate::{
     EntrySnapshot, Lookup, Preload, RegistryConfig, RetainGuard, Runtime, StoreId, StoreOptions,
@@ -509,7 +510,38 @@ impl<K: StoreId> StoreRegistry<K> {
         &self,
         listener: impl Fn(&crate::RegistryEvent<K>) + 'static,
     ) -> crate::Subscription {
-        self.shared.subscribe(Rc::new(listener))
+        self.shared.subscribe(Rc::new(listener), Kinds::ALL)
+    }
+
+    /// [`subscribe`](Self::subscribe) to the events of `kinds` only. Events of other kinds are
+    /// not even recorded for it: a listener of rare events (say
+    /// [`Restarted`](crate::RegistryEventKind::Restarted)) costs the registry's common paths
+    /// nothing. The same guarantees of order hold.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use registry_core::{LoadContext, RegistryConfig, RegistryEventKind, StoreOptions, StoreRegistry};
+    /// use registry_core::test_util::TestRuntime;
+    ///
+    /// let registry = StoreRegistry::with_runtime(RegistryConfig::default(), TestRuntime::new());
+    /// let restarts = Rc::new(Cell::new(0));
+    /// let counter = restarts.clone();
+    /// let _subscription = registry.subscribe_to(&[RegistryEventKind::Restarted], move |_| {
+    ///     counter.set(counter.get() + 1);
+    /// });
+    /// let options = StoreOptions::new("a".to_string(), |_: LoadContext<String>| async {
+    ///     Ok::<_, std::io::Error>(1)
+    /// });
+    /// assert!(registry.get_or_load(&options).is_ready());
+    /// assert!(registry.restart(&options));
+    /// assert_eq!(restarts.get(), 1);
+    /// ```
+    pub fn subscribe_to(
+        &self,
+        kinds: &[crate::RegistryEventKind],
+        listener: impl Fn(&crate::RegistryEvent<K>) + 'static,
+    ) -> crate::Subscription {
+        self.shared.subscribe(Rc::new(listener), Kinds::of(kinds))
     }
 
     /// A handle that does not keep the registry alive: for stores, loaders and `on_dispose`

@@ -22,7 +22,7 @@ use crate::alive::{AliveReason, HolderLocations, Provenance};
 use crate::config::{CacheTimePolicy, NEVER, Nanos};
 use crate::entry::{Ended, Entry, EntryKey, EntryType, Idle, Stage};
 use crate::event::{RegistryEvent, RegistryEventKind};
-use crate::event_queue::{EventQueue, Listener, Listeners};
+use crate::event_queue::{EventQueue, Kinds, Listener, Listeners};
 use crate::expiry::{ExpiryQueue, NOT_QUEUED};
 use crate::guard::{ReleaseHold, RetainGuard};
 use crate::idle::IdleOrder;
@@ -127,7 +127,7 @@ impl<K: StoreId> Inner<K> {
     /// Records an event of the entry `key`, if anything listens.
     #[inline]
     fn record(&mut self, key: EntryKey, kind: RegistryEventKind) {
-        if self.events.is_listening()
+        if self.events.wants(kind)
             && let Some(entry) = self.entries.get(key)
         {
             self.events.push(RegistryEvent {
@@ -1051,24 +1051,23 @@ impl<K: StoreId> Shared<K> {
         }
     }
 
-    /// Registers `listener` for every event recorded from now on.
-    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener<K>) -> Subscription {
-        let since = self.inner.borrow_mut().events.listen();
-        let key = self.listeners.insert(listener, since);
+    /// Registers `listener` for every event of `kinds` recorded from now on.
+    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener<K>, kinds: Kinds) -> Subscription {
+        let since = self.inner.borrow_mut().events.listen(kinds);
+        let key = self.listeners.insert(listener, since, kinds);
         let weak = Rc::downgrade(self);
         Subscription::new(move || {
             let Some(shared) = weak.upgrade() else { return };
-            let listening = shared.listeners.remove(key);
-            if !listening {
-                // Stop recording; what is queued was recorded for listeners that are gone.
-                let dropped = match shared.inner.try_borrow_mut() {
-                    Ok(mut inner) => inner.events.set_listening(false),
-                    // Unsubscribed under the borrow (from an id's `Drop`): the queue stays on
-                    // and is emptied by the next delivery, which finds no listener.
-                    Err(_) => Default::default(),
-                };
-                drop(dropped);
-            }
+            let left = shared.listeners.remove(key);
+            // Record only what the listeners left hear; with none, what is queued was
+            // recorded for listeners that are gone.
+            let dropped = match shared.inner.try_borrow_mut() {
+                Ok(mut inner) => inner.events.set_wanted(left),
+                // Unsubscribed under the borrow (from an id's `Drop`): recording stays on, and
+                // the next delivery drops what no listener hears.
+                Err(_) => Default::default(),
+            };
+            drop(dropped);
         })
     }
 
@@ -1305,7 +1304,7 @@ impl<K: StoreId> Shared<K> {
         let mut inner = self.inner.borrow_mut();
         // Entries whose async teardown runs on are `Disposed` when it has finished.
         let mut announce_later = Vec::new();
-        if inner.events.is_listening() && !inner.disposed {
+        if inner.events.wants(RegistryEventKind::Disposed) && !inner.disposed {
             let keys: Vec<EntryKey> = inner.entries.keys().collect();
             for key in keys {
                 let entry = &inner.entries[key];
@@ -1409,6 +1408,12 @@ impl<K: StoreId> ReleaseHold for Shared<K> {
         let after = inner.go_idle(key, now, self.max_idle());
         drop(inner);
         self.after(after);
+    }
+
+    fn generation(&self, key: EntryKey) -> Option<u64> {
+        let inner = self.inner.try_borrow().ok()?;
+        let entry = inner.entries.get(key)?;
+        (!inner.disposed && !entry.is_disposing()).then_some(u64::from(entry.generation))
     }
 
     fn is_live(&self, key: EntryKey) -> bool {

@@ -74,6 +74,7 @@ fn a_held_entry_restarts_after_its_teardown_and_its_holders_hold_the_new_instanc
     assert_eq!(live_entry(&registry, "a").generation, 1);
     assert_eq!(live_entry(&registry, "a").holders, 1);
     assert!(guard.is_live(), "the guard holds the new instance");
+    assert_eq!(guard.generation(), Some(1));
     // Releasing that guard is the entry's last hold: nothing else was added or lost.
     guard.release();
     assert_eq!(live_entry(&registry, "a").holders, 0);
@@ -243,6 +244,29 @@ fn listeners_hear_a_restart_with_the_new_generation_and_no_disposal() {
             (LoadStarted, 1),
             (Loaded, 1)
         ]
+    );
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_listener_of_restarts_only_hears_restarts() {
+    let rt = TestRuntime::new();
+    let registry = registry(&rt, CacheTime::Infinite);
+    let restarts: Rc<RefCell<Vec<(String, u64)>>> = Rc::default();
+    let log = Rc::clone(&restarts);
+    let _subscription = registry.subscribe_to(&[Restarted], move |event| {
+        log.borrow_mut()
+            .push((event.store_id.clone(), event.generation));
+    });
+    let loader = TestLoader::new(&rt);
+    let _ = ready_store(registry.get_or_load(&loader.options("a")));
+    let _ = ready_store(registry.get_or_load(&loader.options("b")));
+    assert!(registry.restart(&loader.options("b")));
+    assert!(registry.restart(&loader.options("b")));
+    assert!(registry.invalidate(&loader.options("a")));
+    assert_eq!(
+        *restarts.borrow(),
+        [("b".to_owned(), 1), ("b".to_owned(), 2)]
     );
 }
 
