@@ -2,6 +2,7 @@
 //! and the one being switched to.
 
 use std::cell::RefCell;
+use std::panic::Location;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -10,6 +11,7 @@ use leptos::prelude::{ArcTrigger, Notify, Owner, RenderEffect, Track, untrack, u
 use leptos::reactive::computed::suspense::{SuspenseContext, TaskHandle};
 use registry_core::{Lookup, RetainGuard, StoreId, StoreOptions, StoreRegistry};
 
+use crate::provider::RegistryContext;
 use crate::resource::Outcome;
 
 /// A `Driver` with its store id type erased, as `StoreResource<S, E>` sees it.
@@ -21,13 +23,33 @@ pub(crate) trait Source<S, E> {
     fn poll_settled(&self, cx: &mut Context<'_>) -> Poll<Outcome<S, E>>;
     /// Drops a failure on screen and loads the store again.
     fn retry(&self) -> bool;
+    /// Restarts the entry on screen under its holders.
+    fn restart(&self) -> bool;
 }
 
-/// A store on screen: its options, the hold that keeps it, and what its load gave.
+/// A store on screen: its options, the hold that keeps it, what its load gave, and the
+/// generation of the entry it came from (a restart makes it stale).
 struct Shown<K, S, E> {
     options: StoreOptions<K, S, E>,
     _guard: RetainGuard,
     outcome: Outcome<S, E>,
+    generation: Option<u64>,
+}
+
+impl<K, S, E> Shown<K, S, E> {
+    fn new(options: StoreOptions<K, S, E>, guard: RetainGuard, outcome: Outcome<S, E>) -> Self {
+        Self {
+            generation: guard.generation(),
+            options,
+            _guard: guard,
+            outcome,
+        }
+    }
+
+    /// Whether the entry restarted since this store was shown.
+    fn is_stale(&self) -> bool {
+        self._guard.is_live() && self._guard.generation() != self.generation
+    }
 }
 
 /// A store being switched to. Dropping it releases the hold and stops waiting for the load
@@ -69,6 +91,11 @@ pub(crate) struct Driver<K, S, E> {
     trigger: ArcTrigger,
     /// The registry context's: notified when any component retries a failure.
     retried: ArcTrigger,
+    /// The registry context's: notified when any entry restarts.
+    restarted: ArcTrigger,
+    /// Where the component called `use_store` (its holds are recorded there, with the
+    /// `provenance` feature).
+    location: &'static Location<'static>,
     state: RefCell<State<K, S, E>>,
     /// Whether the next store may show at once while the page hydrates: it was built from the
     /// server's snapshot, so the server rendered it rather than the fallback. Set by the
@@ -94,17 +121,19 @@ where
     /// Starts following `options` (now, synchronously) under the current owner, and ends on
     /// its cleanup.
     pub(crate) fn start(
-        registry: StoreRegistry<K>,
-        retried: ArcTrigger,
+        context: RegistryContext<K>,
         options: impl Fn() -> StoreOptions<K, S, E> + 'static,
         hydrated: Rc<std::cell::Cell<bool>>,
+        location: &'static Location<'static>,
     ) -> Rc<Self> {
         let options: Rc<dyn Fn() -> StoreOptions<K, S, E>> = Rc::new(options);
         let driver = Rc::new_cyclic(|this| Self {
             this: Weak::clone(this),
-            registry,
+            registry: context.registry(),
             trigger: ArcTrigger::new(),
-            retried,
+            retried: context.retried,
+            restarted: context.restarted,
+            location,
             state: RefCell::new(State {
                 shown: None,
                 switching: None,
@@ -121,8 +150,10 @@ where
         let effect = RenderEffect::new(move |_: Option<()>| {
             let options = options();
             if let Some(driver) = weak.upgrade() {
-                // A retry elsewhere may have dropped the failure this component shows.
+                // A retry elsewhere may have dropped the failure this component shows; a
+                // restart may have replaced the store it shows.
                 driver.retried.track();
+                driver.restarted.track();
                 untrack(|| driver.switch(options));
             }
         });
@@ -152,8 +183,9 @@ where
             if state.shown.as_ref().is_some_and(|shown| {
                 shown.options.store_id() == id
                     // Unless it is a failure whose entry ended (another component retried
-                    // it): then follow the new load.
+                    // it), or its entry restarted: then follow the new load.
                     && (shown.outcome.is_ok() || shown._guard.is_live())
+                    && !shown.is_stale()
             }) {
                 // Back to the store on screen before the other one was ready.
                 match state.switching.take() {
@@ -171,14 +203,10 @@ where
         }
 
         let hydrated = self.hydrated.take();
-        let (guard, lookup) = self.registry.retain_and_get(&options);
+        let (guard, lookup) = self.registry.retain_and_get_from(&options, self.location);
         let lookup = match lookup {
             Lookup::Ready(outcome) if hydrated || !hydrating() => {
-                self.show(Shown {
-                    options,
-                    _guard: guard,
-                    outcome,
-                });
+                self.show(Shown::new(options, guard, outcome));
                 return;
             }
             other => other,
@@ -223,11 +251,7 @@ where
             }
         };
         if let Some(Switching { options, guard, .. }) = switching {
-            self.show(Shown {
-                options,
-                _guard: guard,
-                outcome,
-            });
+            self.show(Shown::new(options, guard, outcome));
         }
     }
 
@@ -351,5 +375,18 @@ where
         // Every other component showing this failure follows the new load.
         self.retried.notify();
         true
+    }
+
+    fn restart(&self) -> bool {
+        let options = {
+            let state = self.state.borrow();
+            match &state.shown {
+                Some(shown) if !state.ended && state.switching.is_none() => shown.options.clone(),
+                _ => return false,
+            }
+        };
+        // The registry's `Restarted` event notifies `restarted`: this component, and every
+        // other that shows the store, follows the new instance.
+        self.registry.restart(&options)
     }
 }

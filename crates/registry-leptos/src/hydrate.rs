@@ -384,10 +384,10 @@ where
             }
         };
         let driver = crate::client::Driver::start(
-            context.registry(),
-            context.retried,
+            context,
             options,
             snapshot_found,
+            std::panic::Location::caller(),
         );
         StoreResource::from_source(driver)
     }

@@ -3,6 +3,8 @@
 
 use std::marker::PhantomData;
 
+#[cfg(target_arch = "wasm32")]
+use leptos::prelude::Notify;
 use leptos::prelude::{ArcTrigger, provide_context, use_context};
 use registry_core::{StoreId, StoreRegistry};
 
@@ -18,6 +20,13 @@ pub(crate) struct RegistryContext<K: 'static> {
     /// Notified when a component drops a cached failure to retry it: every other component
     /// that shows that failure follows the new load.
     pub(crate) retried: ArcTrigger,
+    /// Notified when an entry restarts (by any caller, the store itself included): every
+    /// component that shows its previous instance follows the new one. In the browser, a
+    /// listener of the registry's `Restarted` events only (the others are not even recorded
+    /// for it) notifies it; it lives as long as the context.
+    pub(crate) restarted: ArcTrigger,
+    #[cfg(target_arch = "wasm32")]
+    _restarts: send_wrapper::SendWrapper<std::rc::Rc<registry_core::Subscription>>,
     /// On the server: the request whose registry this is, when [`SsrRenderer`] renders it.
     ///
     /// [`SsrRenderer`]: crate::ssr::SsrRenderer
@@ -32,6 +41,9 @@ impl<K> Clone for RegistryContext<K> {
             #[cfg(target_arch = "wasm32")]
             registry: self.registry.clone(),
             retried: self.retried.clone(),
+            restarted: self.restarted.clone(),
+            #[cfg(target_arch = "wasm32")]
+            _restarts: self._restarts.clone(),
             #[cfg(not(target_arch = "wasm32"))]
             request: self.request,
             _ids: PhantomData,
@@ -116,9 +128,17 @@ pub fn provide_store_registry_of<K: StoreId>(registry: StoreRegistry<K>) {
     #[cfg(target_arch = "wasm32")]
     let context = {
         load_under_own_owner(&registry);
+        let restarted = ArcTrigger::new();
+        let notify = restarted.clone();
+        let restarts = registry
+            .subscribe_to(&[registry_core::RegistryEventKind::Restarted], move |_| {
+                notify.notify()
+            });
         RegistryContext {
             registry: send_wrapper::SendWrapper::new(registry),
             retried: ArcTrigger::new(),
+            restarted,
+            _restarts: send_wrapper::SendWrapper::new(std::rc::Rc::new(restarts)),
             _ids: PhantomData,
         }
     };
@@ -135,6 +155,7 @@ pub fn provide_store_registry_of<K: StoreId>(registry: StoreRegistry<K>) {
         }
         RegistryContext::<K> {
             retried: ArcTrigger::new(),
+            restarted: ArcTrigger::new(),
             request,
             _ids: PhantomData,
         }

@@ -170,10 +170,10 @@ where
     #[cfg(target_arch = "wasm32")]
     {
         let driver = crate::client::Driver::start(
-            context.registry(),
-            context.retried,
+            context,
             options,
             Rc::default(),
+            std::panic::Location::caller(),
         );
         StoreResource::from_source(driver)
     }
@@ -376,6 +376,55 @@ impl<S: 'static, E: 'static> StoreResource<S, E> {
         {
             self.source
                 .try_with_value(|source| source.retry())
+                .unwrap_or(false)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            false
+        }
+    }
+
+    /// Restarts the store on screen under its holders
+    /// ([`StoreRegistry::restart`](registry_core::StoreRegistry::restart)): its current
+    /// instance ends (teardown runs, async teardown finishes) and the same entry loads again
+    /// with the options it was shown with. Nothing remounts, here or in any other component
+    /// that holds the store: under a `<Suspense>` they show the fallback while the new
+    /// instance loads, under a `<Transition>` they keep showing the previous children; then
+    /// they render the new instance. A store that restarts itself (through
+    /// [`LoadContext::restart_handle`](registry_core::LoadContext::restart_handle)) is followed
+    /// the same way.
+    ///
+    /// Returns whether it restarted: `false` while nothing is on screen yet or the component is
+    /// switching to another store, after it unmounted, and always on the server.
+    ///
+    /// [`retry`](Self::retry) stays the way to retry a failure (it drops the cached failure and
+    /// loads afresh); `restart` also works on a failure, and on a healthy store.
+    ///
+    /// ```
+    /// # use leptos::prelude::*;
+    /// # use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+    /// # use registry_leptos::{provide_store_registry, use_store};
+    /// # let owner = Owner::new();
+    /// # owner.set();
+    /// # provide_store_registry(StoreRegistry::new(RegistryConfig::default()));
+    /// let socket = use_store(|| StoreOptions::new("doc".to_string(), |_: LoadContext<String>| async {
+    ///     Ok::<_, std::io::Error>(42_u32)
+    /// }));
+    /// let view = view! {
+    ///     <button on:click=move |_| { socket.restart(); }>"Reconnect"</button>
+    ///     <Transition fallback=|| "Connecting…">
+    ///         {move || Suspend::new(async move { socket.await.map(|n| n.to_string()) })}
+    ///     </Transition>
+    /// };
+    /// # let _ = view;
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # assert!(!socket.restart());
+    /// ```
+    pub fn restart(&self) -> bool {
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.source
+                .try_with_value(|source| source.restart())
                 .unwrap_or(false)
         }
         #[cfg(not(target_arch = "wasm32"))]

@@ -732,3 +732,105 @@ async fn the_inspector_shows_entries_counters_and_events_live() {
     );
     drop(handle);
 }
+
+/// Shows `id` under a `<Transition>` (the previous store stays on screen while the next one
+/// loads), and hands its `StoreResource` out; counts its mounts.
+#[component]
+fn RestartView(
+    env: Env,
+    id: String,
+    mounts: Rc<Cell<usize>>,
+    resource: Rc<Cell<Option<StoreResource<Doc, DocError>>>>,
+) -> impl IntoView {
+    mounts.set(mounts.get() + 1);
+    let store: StoreResource<Doc, DocError> = use_store(move || env.options(id.clone()));
+    resource.set(Some(store));
+    view! {
+        <Transition fallback=|| view! { <p class="fallback">"Loading"</p> }>
+            {move || Suspend::new(async move {
+                store.await.map(|doc| view! { <p class="transition">{format!("T {}", doc.name)}</p> })
+            })}
+        </Transition>
+    }
+}
+
+/// Shows `id` under a `<Suspense>` (the fallback while it loads); counts its mounts.
+#[component]
+fn SuspendedView(env: Env, id: String, mounts: Rc<Cell<usize>>) -> impl IntoView {
+    mounts.set(mounts.get() + 1);
+    let store: StoreResource<Doc, DocError> = use_store(move || env.options(id.clone()));
+    view! {
+        <Suspense fallback=|| view! { <p class="fallback">"Waiting"</p> }>
+            {move || Suspend::new(async move {
+                store.await.map(|doc| view! { <p class="suspense">{format!("S {}", doc.name)}</p> })
+            })}
+        </Suspense>
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_restart_reloads_the_store_under_its_holders_without_remounting_them() {
+    let env = Env::new();
+    // Two apps on one registry: one shows the store under a Transition, one under a Suspense.
+    let (transition_root, suspense_root) = (fresh_root(), fresh_root());
+    let (transition_mounts, suspense_mounts) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+    let resource: Rc<Cell<Option<StoreResource<Doc, DocError>>>> = Rc::default();
+    let (app_env, mounts, handed) = (
+        env.clone(),
+        Rc::clone(&transition_mounts),
+        Rc::clone(&resource),
+    );
+    let transition = mount_to(transition_root.clone(), move || {
+        provide_store_registry(app_env.registry.clone());
+        view! {
+            <RestartView env=app_env.clone() id="r".to_string() mounts=mounts.clone() resource=handed.clone()/>
+        }
+    });
+    let (app_env, mounts) = (env.clone(), Rc::clone(&suspense_mounts));
+    let suspense = mount_to(suspense_root.clone(), move || {
+        provide_store_registry(app_env.registry.clone());
+        view! { <SuspendedView env=app_env.clone() id="r".to_string() mounts=mounts.clone()/> }
+    });
+    let shown = || (text(&transition_root), text(&suspense_root));
+    let on_screen = |t: &str, s: &str| (t.to_owned(), s.to_owned());
+    until("both fallbacks", || {
+        shown() == on_screen("Loading", "Waiting")
+    })
+    .await;
+    advance(&env, LOAD).await;
+    until("both show the store", || shown() == on_screen("T r", "S r")).await;
+
+    let store = resource.get().expect("the view handed its resource out");
+    assert!(store.restart());
+    // The Transition keeps the previous children; the Suspense shows its fallback.
+    until("the Suspense fallback", || {
+        shown() == on_screen("T r", "Waiting")
+    })
+    .await;
+    assert_eq!(env.entries(), [("r".into(), EntryState::Loading, 4)]);
+    assert_eq!(env.disposes(), 1, "the old instance was torn down");
+
+    advance(&env, LOAD).await;
+    until("both show the new instance", || {
+        shown() == on_screen("T r", "S r")
+    })
+    .await;
+    assert_eq!((env.loads(), env.disposes()), (2, 1));
+    assert_eq!(env.entries(), [("r".into(), EntryState::Ready, 2)]);
+    assert_eq!(env.registry.snapshot()[0].generation, 1);
+    assert_eq!((transition_mounts.get(), suspense_mounts.get()), (1, 1));
+
+    // A restart by anyone else (here the registry itself, as a store's own handle would) is
+    // followed the same way.
+    assert!(env.registry.restart(&env.options("r".to_string())));
+    until("the Suspense fallback again", || {
+        shown() == on_screen("T r", "Waiting")
+    })
+    .await;
+    advance(&env, LOAD).await;
+    until("the third instance", || shown() == on_screen("T r", "S r")).await;
+    assert_eq!((env.loads(), env.disposes()), (3, 2));
+    assert_eq!(env.entries(), [("r".into(), EntryState::Ready, 2)]);
+    drop((transition, suspense));
+    assert_eq!(env.entries(), [("r".into(), EntryState::Ready, 0)]);
+}
