@@ -18,6 +18,77 @@
 //!   later caller lengthen a cache time ([`CacheTimePolicy::Longest`]) and pauses countdowns
 //!   in background tabs ([`RegistryConfig::pause_while_hidden`]).
 //!
+//! # Restarting a store
+//!
+//! [`StoreRegistry::restart`] replaces a store under its holders: its current instance ends
+//! (a load in flight is cancelled, teardown runs and async teardown finishes) and the same
+//! entry loads again, with new options if given (a fresh token, another configuration). Every
+//! [`RetainGuard`] holds the new instance, every waiter of a cancelled load gets the new load's
+//! outcome, and the entry's [`generation`](EntrySnapshot::generation) grows by one. A store can
+//! restart itself through [`LoadContext::restart_handle`], when it notices that its socket or
+//! worker died.
+//!
+//! Which to use: `restart` for a store that is held (or loading, or failed) and must be
+//! replaced without unmounting what holds it; [`StoreRegistry::invalidate`] to drop a cached
+//! failure or an unheld store so that the next caller loads afresh (it never touches a held,
+//! healthy store); a retry of a failure is either (the Leptos adapter's `retry` invalidates
+//! and loads again; `restart` keeps the holders through it).
+//!
+//! ```
+//! use registry_core::{LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+//! use registry_core::test_util::TestRuntime;
+//!
+//! struct Connection { token: String }
+//!
+//! let registry: StoreRegistry = StoreRegistry::with_runtime(RegistryConfig::default(), TestRuntime::new());
+//! let connect = |token: &str| {
+//!     let token = token.to_string();
+//!     StoreOptions::new("sync".to_string(), move |_: LoadContext<String>| {
+//!         let token = token.clone();
+//!         async move { Ok::<_, std::io::Error>(Connection { token }) }
+//!     })
+//! };
+//! let guard = registry.retain(&connect("expired"));
+//! // The token expired: reconnect with a new one, under the same holders.
+//! assert!(registry.restart(&connect("fresh")));
+//! let connection = registry.get_or_load(&connect("ignored")).ready().unwrap().unwrap();
+//! assert_eq!(connection.token, "fresh");
+//! assert!(guard.is_live());
+//! ```
+//!
+//! # Why is this store alive?
+//!
+//! A debugging aid for "why is my socket still open?". [`StoreRegistry::snapshot`] says, for
+//! every entry, why it has not ended ([`EntrySnapshot::alive_because`], an [`AliveReason`]
+//! that reads as a sentence: held by guards, loading for a caller, counting down (with the
+//! time left), paused while the page is hidden, kept by an infinite cache time, or disposing),
+//! plus its in-flight load holds, a cache time that a later caller lengthened
+//! ([`EntrySnapshot::cache_time_grown_from`]), its rank among idle entries under
+//! [`RegistryConfig::max_idle_entries`] and its generation. With the `provenance` feature,
+//! [`retain`](StoreRegistry::retain) and [`retain_and_get`](StoreRegistry::retain_and_get) are
+//! `#[track_caller]` and every guard remembers where it was taken:
+//! [`EntrySnapshot::holder_locations`] lists the `file:line` of each holder (adapters pass
+//! their hook's caller through [`retain_from`](StoreRegistry::retain_from)). Without the
+//! feature, guards and entries are no bigger and those lists are empty. The Leptos adapter's
+//! inspector shows all of it.
+//!
+//! ```
+//! use registry_core::{AliveReason, LoadContext, RegistryConfig, StoreOptions, StoreRegistry};
+//! use registry_core::test_util::TestRuntime;
+//!
+//! let registry: StoreRegistry = StoreRegistry::with_runtime(RegistryConfig::default(), TestRuntime::new());
+//! let options = StoreOptions::new("socket".to_string(), |_: LoadContext<String>| async {
+//!     Ok::<_, std::io::Error>(())
+//! });
+//! let _guard = registry.retain(&options);
+//! let entry = &registry.snapshot()[0];
+//! assert_eq!(entry.alive_because, AliveReason::Held { guards: 1 });
+//! assert_eq!(entry.alive_because.to_string(), "held by 1 retain guard");
+//! // With the `provenance` feature: the line of the `retain` call above.
+//! # #[cfg(feature = "provenance")]
+//! assert_eq!(entry.holder_locations.len(), 1);
+//! ```
+//!
 //! Time and tasks come from a [`Runtime`]: the browser's event loop on wasm32, tokio behind
 //! the `tokio` feature, and `test_util::TestRuntime` (a virtual clock) behind `test-util`.
 //!

@@ -81,6 +81,15 @@
 //!   `std::error::Error`, so with `E: Error + Send + Sync + 'static` it converts into
 //!   `leptos::error::Error` through Leptos's blanket `From`.
 //! - A retry is [`StoreResource::retry`] (invalidate + reload), called from the fallback.
+//! - A restart is [`StoreResource::restart`]: the store on screen is replaced under every
+//!   component that holds it (registry-core's `StoreRegistry::restart`), none remounts; under
+//!   `<Transition>` they keep the previous children while the new instance loads, under
+//!   `<Suspense>` they show the fallback. A store that restarts itself (through
+//!   `LoadContext::restart_handle`) is followed the same way.
+//! - Why is a store alive: [`RegistryInspector`] (feature `inspector`) shows every entry's
+//!   reason in words, its generation and, with the feature `provenance`, the `file:line` of
+//!   each component that holds it (`use_store` and `use_hydrated_store` are
+//!   `#[track_caller]`). A debugging aid: off, it costs nothing.
 //! - Leptos 0.8's `Suspend` always waits one tick, even for a ready future: under
 //!   `<Suspense>`, a remount or a navigation back to a cached store flashes the fallback for a
 //!   frame when the store is awaited in a `Suspend`. Read it with [`StoreResource::get`]
