@@ -16,11 +16,12 @@ for (const file of readdirSync(work).filter((f) => /^anchor-.*\.json$/.test(f)))
   anchorMeta ??= run.meta
   for (const r of run.results) if (r.variant !== 'minimal') anchor[r.id] = r
 }
-const criterion = (id) => {
-  const file = path.join(work, 'criterion', id, 'new', 'estimates.json')
+const criterionIn = (dir, id) => {
+  const file = path.join(work, dir, id, 'new', 'estimates.json')
   if (!existsSync(file)) throw new Error(`no criterion estimate for ${id}`)
   return JSON.parse(readFileSync(file, 'utf8')).median.point_estimate
 }
+const criterion = (id) => criterionIn('criterion', id)
 const memory = Object.fromEntries(read('memory.json').map((r) => [r.id, r]))
 
 const fmtNs = (ns) => {
@@ -162,6 +163,7 @@ if (mounts) {
     ['retain + release of an idle entry, `max_idle_entries` 1,000', criterion('idle_bound/idle_retain_release/max_idle_1000')],
     ['load a fresh id at the bound (evicts the least recently used), per load', criterion('idle_bound/load_and_evict')],
     ['for comparison: load + dispose at cache time 0 (W3)', criterion('load_dispose/W3_cache_0')],
+    ['restart of a held entry (loader ready at once, one teardown callback)', criterion('restart_held_sync')],
   ]
   p()
   p('## Lifecycle features')
@@ -169,6 +171,25 @@ if (mounts) {
   p('| workload | ours | ours / floor |')
   p('|---|---:|---:|')
   for (const [what, ns] of lifecycle) p(`| ${what} | ${fmtNs(ns)} | ${fmtX(ns / floor)} |`)
+}
+
+// The provenance feature: the same benches with it on, in a second criterion pass
+{
+  const on = (id) => criterionIn('criterion-provenance', id)
+  const rowsP = [
+    ['held hit (W1)', criterion('hit/W1_retained/1'), on('hit/W1_retained/1'), criterion('hit/floor/1'), on('hit/floor/1')],
+    ['retain + release (W2)', criterion('W2_retain_release'), on('W2_retain_release'), criterion('hit/floor/1'), on('hit/floor/1')],
+  ]
+  p()
+  p('## Why is this store alive: the cost of `provenance`')
+  p()
+  p('The hit and retain benches without the feature (the main run) and with it (a second pass right after); each against the floor of its own pass. Without the feature a guard and an entry are no bigger and `retain` takes no location.')
+  p()
+  p('| workload | off | off / floor | on | on / floor | on / off |')
+  p('|---|---:|---:|---:|---:|---:|')
+  for (const [what, off, onNs, floorOff, floorOn] of rowsP) {
+    p(`| ${what} | ${fmtNs(off)} | ${fmtX(off / floorOff)} | ${fmtNs(onNs)} | ${fmtX(onNs / floorOn)} | ${fmtX((onNs / floorOn) / (off / floorOff))} |`)
+  }
 }
 
 // Server-side rendering (examples/ssr, benches/rps.rs)
@@ -196,6 +217,7 @@ const targets = [
   ['retain + release ≥ 500x faster than the anchor (W2)', w.W2.a / w.W2.o >= 500, fmtX(w.W2.a / w.W2.o)],
   ['retain + release under 100 ns (W2)', w.W2.o < 100, fmtNs(w.W2.o)],
   ['load + dispose at cache time 0 ≥ 100x faster (W3)', w.W3.a / w.W3.o >= 100, fmtX(w.W3.a / w.W3.o)],
+  ['restart of a held entry within W3 + 20 %', criterion('restart_held_sync') <= 1.2 * w.W3.o, fmtX(criterion('restart_held_sync') / w.W3.o)],
   ['≤ 300 B registry overhead per idle entry (W5b, W5c)', Math.max(memory.W5b.overhead_bytes_per_entry, memory.W5c.overhead_bytes_per_entry) <= 300,
     `${memory.W5b.overhead_bytes_per_entry.toFixed(0)} B / ${memory.W5c.overhead_bytes_per_entry.toFixed(0)} B`],
   ['≥ 50x less overhead per idle entry than the anchor (W5b)', (anchor.W5b?.bytesPerEntry_median - w5m) / memory.W5b.overhead_bytes_per_entry >= 50,

@@ -54,6 +54,11 @@ mv "$work"/anchor/results/run-*.json "$work/anchor-w4.json"
 log "ours: cargo bench -p registry-core (criterion, then memory)"
 CRITERION_HOME="$work/criterion" cargo bench -p registry-core --bench registry -- --noplot >&2
 REGISTRY_MEMORY_JSON="$work/memory.json" cargo bench -p registry-core --bench memory >&2
+# The same hit and retain workloads with the `provenance` feature (every guard records where it
+# was taken), right after the run without it: the report gives the cost of turning it on.
+log "ours: the hit and retain benches again with the provenance feature"
+CRITERION_HOME="$work/criterion-provenance" cargo bench -p registry-core --features provenance \
+  --bench registry -- --noplot '^(hit/floor/1|hit/W1_retained/1|W2_retain_release)$' >&2
 
 if [ "${SKIP_BROWSER:-}" != 1 ]; then
   log "browser: build the wasm32 workloads (perf/wasm-bench) and bundle the original (esbuild)"
