@@ -105,8 +105,13 @@ pub(crate) fn given(location: &'static Location<'static>) -> Provenance {
 /// empty without it). Kept beside the entries, so that an entry is no bigger for it.
 #[derive(Default)]
 pub(crate) struct HolderLocations {
+    /// foldhash, as the index: a retain and a release each touch this map.
     #[cfg(feature = "provenance")]
-    by_entry: std::collections::HashMap<EntryKey, Vec<&'static Location<'static>>>,
+    by_entry: hashbrown::HashMap<
+        EntryKey,
+        Vec<&'static Location<'static>>,
+        foldhash::fast::RandomState,
+    >,
 }
 
 impl HolderLocations {
