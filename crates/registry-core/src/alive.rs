@@ -107,11 +107,8 @@ pub(crate) fn given(location: &'static Location<'static>) -> Provenance {
 pub(crate) struct HolderLocations {
     /// foldhash, as the index: a retain and a release each touch this map.
     #[cfg(feature = "provenance")]
-    by_entry: hashbrown::HashMap<
-        EntryKey,
-        Vec<&'static Location<'static>>,
-        foldhash::fast::RandomState,
-    >,
+    by_entry:
+        hashbrown::HashMap<EntryKey, Vec<&'static Location<'static>>, foldhash::fast::RandomState>,
 }
 
 impl HolderLocations {
