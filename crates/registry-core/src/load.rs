@@ -43,6 +43,16 @@ impl<S, E> LoadState<S, E> {
     fn is_over(&self) -> bool {
         self.outcome.is_some() || self.next.is_some()
     }
+
+    /// The load is over: what must wake (its waiters, its task) and drop (the loader's future)
+    /// once no borrow is held.
+    fn wake_up(&mut self) -> Settled<S, E> {
+        Settled {
+            future: self.future.take(),
+            task: self.task.take(),
+            wakers: self.waiters.drain().collect(),
+        }
+    }
 }
 
 /// What [`Load::drive`] observed.
@@ -140,12 +150,7 @@ impl<S, E> Load<S, E> {
             return Settled::default();
         }
         state.outcome = Some(outcome);
-        let wakers = state.waiters.drain().collect();
-        Settled {
-            future: state.future.take(),
-            task: state.task.take(),
-            wakers,
-        }
+        state.wake_up()
     }
 
     /// Hands this load's waiters to `next`, the load of the entry's next generation (the entry
@@ -158,12 +163,7 @@ impl<S, E> Load<S, E> {
             return Settled::default();
         }
         state.next = Some(next);
-        let wakers = state.waiters.drain().collect();
-        Settled {
-            future: state.future.take(),
-            task: state.task.take(),
-            wakers,
-        }
+        state.wake_up()
     }
 
     /// The outcome, once settled.
