@@ -4,7 +4,9 @@
 //! - `?delay=MS`: an artificial boot delay added to every load (default 600 ms);
 //! - `?max_idle=N`: the bound on idle stores (default: none);
 //! - `?teardown=MS`: how long closing a workspace takes (default 300 ms), to watch a re-open
-//!   wait for it.
+//!   wait for it;
+//! - `?crash=MS`: a workspace loses its channel to other tabs this long after it opens, and
+//!   restarts itself (default: never), to watch a store recover under its holders.
 
 use std::time::Duration;
 
@@ -19,6 +21,9 @@ pub struct DemoConfig {
     pub max_idle: Option<usize>,
     /// Added to every workspace's teardown.
     pub teardown: Duration,
+    /// How long after it opens a workspace loses its channel and restarts itself (`None`:
+    /// never).
+    pub crash: Option<Duration>,
 }
 
 impl Default for DemoConfig {
@@ -28,6 +33,7 @@ impl Default for DemoConfig {
             delay: Duration::from_millis(600),
             max_idle: None,
             teardown: Duration::from_millis(300),
+            crash: None,
         }
     }
 }
@@ -54,6 +60,7 @@ impl DemoConfig {
                 "delay" => config.delay = Duration::from_millis(number),
                 "max_idle" => config.max_idle = usize::try_from(number).ok(),
                 "teardown" => config.teardown = Duration::from_millis(number),
+                "crash" => config.crash = Some(Duration::from_millis(number)),
                 _ => {}
             }
         }
@@ -74,7 +81,8 @@ mod tests {
 
     #[test]
     fn query_parameters_set_the_knobs() {
-        let config = DemoConfig::from_query("?ttl=2000&delay=50&max_idle=2&teardown=1500");
+        let config =
+            DemoConfig::from_query("?ttl=2000&delay=50&max_idle=2&teardown=1500&crash=200");
         assert_eq!(
             config,
             DemoConfig {
@@ -82,6 +90,7 @@ mod tests {
                 delay: Duration::from_millis(50),
                 max_idle: Some(2),
                 teardown: Duration::from_millis(1500),
+                crash: Some(Duration::from_millis(200)),
             }
         );
     }

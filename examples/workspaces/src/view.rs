@@ -1,18 +1,24 @@
 //! [`WorkspaceView`]: one workspace on screen, through `use_store`: the loading card while it
-//! boots (or waits for its previous session to close), the error with a retry, or its todos.
+//! boots (or waits for its previous session to close), the error with a retry, or its todos
+//! with a Reconnect button that restarts the store under the view.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use registry_core::{EntryState, RegistryEventKind};
-use registry_leptos::{use_store, use_store_registry};
+use registry_leptos::{StoreResource, use_store, use_store_registry};
 use send_wrapper::SendWrapper;
 
 use crate::config::DemoConfig;
-use crate::workspace::{Workspace, workspace_options};
+use crate::workspace::{LoadError, Workspace, workspace_options};
 
 /// Workspace `id` (a signal: changing it switches stores, the old one stays until the new one
 /// is ready). Holds its store while mounted.
+///
+/// The store is read under a `<Transition>`: the loading card shows only until the first
+/// instance is ready. A restart (the Reconnect button, or the store restarting itself) keeps
+/// the board on screen while the new instance boots, then renders it in place, so nothing is
+/// remounted and text typed in the todo input stays.
 #[component]
 pub fn WorkspaceView(
     /// The workspace to show.
@@ -25,12 +31,12 @@ pub fn WorkspaceView(
     // at once, with no fallback.
     let shown = move || match store.get() {
         None => Ok(None),
-        Some(Ok(workspace)) => Ok(Some(view! { <Board workspace/> })),
+        Some(Ok(workspace)) => Ok(Some(view! { <Board workspace store/> })),
         Some(Err(error)) => Err(error),
     };
     view! {
         <section class="card workspace" aria-label=move || format!("Workspace {}", id.get())>
-            <Suspense fallback=move || view! { <Opening id/> }>
+            <Transition fallback=move || view! { <Opening id/> }>
                 <ErrorBoundary fallback=move |errors| {
                     let message = move || {
                         errors
@@ -52,7 +58,7 @@ pub fn WorkspaceView(
                 }>
                     {shown}
                 </ErrorBoundary>
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -98,12 +104,14 @@ fn Opening(id: Signal<String>) -> impl IntoView {
     }
 }
 
-/// A loaded workspace: its todos and the form that adds one.
+/// A loaded workspace: its todos, the form that adds one, and Reconnect (`store.restart()`:
+/// the workspace's database connection and channel close and reopen under this view).
 #[component]
-fn Board(workspace: Rc<Workspace>) -> impl IntoView {
+fn Board(workspace: Rc<Workspace>, store: StoreResource<Workspace, LoadError>) -> impl IntoView {
     let todos = workspace.todos();
     let input_id = format!("todo-input-{}", workspace.id());
     let name = workspace.id().to_owned();
+    let connection = format!("connection {}", workspace.generation() + 1);
     let adder = Rc::clone(&workspace);
     let toggler = workspace;
     let on_keydown = move |event: web_sys::KeyboardEvent| {
@@ -142,11 +150,20 @@ fn Board(workspace: Rc<Workspace>) -> impl IntoView {
         }
     };
     let open = move || todos.with(|todos| todos.iter().filter(|todo| !todo.done).count());
+    let reconnecting = move || store.is_loading();
     view! {
         <header class="board-header">
             <h2 data-testid="workspace-name">{name}</h2>
             <span class="open-count">{move || format!("{} open", open())}</span>
         </header>
+        <div class="connection">
+            <span data-testid="connection">{connection}</span>
+            <button type="button" class="secondary" data-testid="restart" disabled=reconnecting
+                title="Close and reopen this workspace's database connection and tab channel"
+                on:click=move |_| { store.restart(); }>
+                {move || if reconnecting() { "Reconnecting…" } else { "Reconnect" }}
+            </button>
+        </div>
         <label class="new-todo" for=input_id.clone()>"New todo"</label>
         <input id=input_id data-testid="todo-input" type="text" placeholder="What needs doing? (Enter adds)"
             autocomplete="off" on:keydown=on_keydown/>

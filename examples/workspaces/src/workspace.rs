@@ -1,6 +1,10 @@
 //! The store of this demo: a [`Workspace`] (a todo list kept in IndexedDB, live across tabs
 //! through a `BroadcastChannel`), and [`workspace_options`], which tells the registry how to
 //! boot one and how to shut it down.
+//!
+//! With `?crash=MS` a workspace loses its channel that long after it opens, notices, and
+//! restarts itself through the [`RestartHandle`] its load was given: its holders keep it, the
+//! new instance reopens the database and the channel.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -11,7 +15,7 @@ use futures::FutureExt as _;
 use futures::future::{LocalBoxFuture, Shared};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use registry_core::{LoadContext, StoreOptions};
+use registry_core::{LoadContext, RestartHandle, StoreOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::BroadcastChannel;
@@ -34,6 +38,8 @@ pub struct Workspace {
     db: Rc<Database>,
     channel: BroadcastChannel,
     writes: Rc<RefCell<Vec<Write>>>,
+    /// Restarts this instance's entry: what the workspace does when its channel dies.
+    restart: RestartHandle,
     /// Keeps the channel's `message` handler alive.
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
@@ -50,6 +56,12 @@ impl Workspace {
     /// The workspace's id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Which instance of the workspace this is: 0 for the first, one more after every restart
+    /// (a reconnect, or a recovery from a lost channel).
+    pub fn generation(&self) -> u64 {
+        self.restart.generation()
     }
 
     /// The todos, a signal (`Send`, for views).
@@ -140,7 +152,8 @@ fn database_name(id: &str) -> String {
 /// How the registry boots workspace `id`: wait the configured boot delay, fail for `fail-`
 /// ids (and the first time for `flaky-` ids), open its database and read its todos, open its
 /// channel to other tabs. Its async teardown flushes the writes in flight, then closes the
-/// channel and the database.
+/// channel and the database. With `config.crash`, the first instance of each entry loses its
+/// channel that long after it opens and restarts itself.
 pub fn workspace_options(
     id: String,
     config: DemoConfig,
@@ -215,6 +228,7 @@ async fn boot(
     });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
+    let restart = ctx.restart_handle();
     let writes: Rc<RefCell<Vec<Write>>> = Rc::default();
     let (flushing, closer, db_closer, teardown_id) = (
         Rc::clone(&writes),
@@ -233,6 +247,19 @@ async fn boot(
         resources.connections.update(|n| *n -= 1);
         tracing::info!(workspace = %teardown_id, "closed");
     });
+    // Only the first instance crashes, so that the demo settles after one recovery.
+    if let Some(after) = config.crash.filter(|_| restart.generation() == 0) {
+        let (crash, cancel) = futures::future::abortable(lose_channel(
+            after,
+            channel.clone(),
+            restart.clone(),
+            id.clone(),
+        ));
+        wasm_bindgen_futures::spawn_local(crash.map(drop));
+        // Registered last, so it runs first: an instance that ends for another reason never
+        // crashes afterwards.
+        ctx.on_dispose(move || cancel.abort());
+    }
 
     Ok(Workspace {
         id,
@@ -240,8 +267,27 @@ async fn boot(
         db,
         channel,
         writes,
+        restart,
         _on_message: on_message,
     })
+}
+
+/// After `after`, the workspace's channel dies (as when the browser drops it): the instance
+/// notices and restarts its entry through `restart`. The new instance opens a channel of its
+/// own; this one's teardown flushes its writes and closes its database as usual.
+async fn lose_channel(
+    after: Duration,
+    channel: BroadcastChannel,
+    restart: RestartHandle,
+    id: String,
+) {
+    TimeoutFuture::new(millis(after)).await;
+    channel.set_onmessage(None);
+    channel.close();
+    tracing::warn!(workspace = %id, "lost its channel to other tabs; restarting");
+    if !restart.restart() {
+        tracing::info!(workspace = %id, "already ended: nothing to restart");
+    }
 }
 
 fn millis(duration: Duration) -> u32 {
