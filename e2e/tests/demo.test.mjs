@@ -270,3 +270,72 @@ test('the split view holds two stores; an unknown route shows the not-found page
   await page.waitForSelector('[data-testid=not-found]');
   await waitForAttr(page, entry('acme'), 'data-holders', '0');
 });
+
+test('Reconnect restarts the open workspace under its view: no todo lost, typed text kept', async () => {
+  const page = await open('/workspace/reconnect?delay=300&teardown=300');
+  await waitForText(page, '[data-testid=workspace-name]', 'reconnect');
+  await addTodo(page, 'Call the plumber');
+  await addTodo(page, 'Renew the domain');
+  await waitForAttr(page, entry('reconnect'), 'data-generation', '0');
+  assert.deepEqual(await counts(page, 'reconnect'), { loads: 1, disposals: 0 });
+  await page.fill('[data-testid=todo-input]', 'half-typed');
+
+  await watchForFallback(page, '[data-testid=store-fallback]');
+  await page.click('[data-testid=restart]');
+  await waitForAttr(page, entry('reconnect'), 'data-generation', '1');
+  await waitForAttr(page, entry('reconnect'), 'data-state', 'ready');
+  await waitForAttr(page, counter('reconnect'), 'data-loads', '2');
+  await waitForAttr(page, counter('reconnect'), 'data-disposals', '1');
+  await waitForText(page, '[data-testid=connection]', 'connection 2');
+  assert.deepEqual(await todoTitles(page), ['Call the plumber', 'Renew the domain']);
+  // The board stayed mounted: no loading card, and the input still holds what was typed.
+  assert.equal(await fallbackFlashes(page), 0, 'no loading card during a reconnect');
+  assert.equal(await page.inputValue('[data-testid=todo-input]'), 'half-typed');
+  await waitForText(page, '[data-testid=restart]', 'Reconnect');
+  await waitForText(page, '[data-testid=open-connections]', '1');
+  await waitForText(page, '[data-testid=open-channels]', '1');
+
+  // The new instance works: a todo added now is saved.
+  await page.fill('[data-testid=todo-input]', '');
+  await addTodo(page, 'Added after reconnecting');
+  await page.reload();
+  await waitForText(page, '[data-testid=workspace-name]', 'reconnect');
+  assert.deepEqual(await todoTitles(page), ['Call the plumber', 'Renew the domain', 'Added after reconnecting']);
+});
+
+test('?crash=MS: a workspace that loses its channel restarts itself and keeps its todos', async () => {
+  const page = await open('/workspace/crashy?delay=100');
+  await addTodo(page, 'Survive the crash');
+  await page.goto(`${server.url}/workspace/crashy?delay=100&crash=200`);
+  await waitForText(page, '[data-testid=workspace-name]', 'crashy');
+  await page.waitForFunction(
+    (selector) => Number(document.querySelector(selector)?.getAttribute('data-generation')) >= 1,
+    entry('crashy'),
+    { timeout: PATIENCE_MS },
+  );
+  await waitForAttr(page, entry('crashy'), 'data-state', 'ready');
+  await waitForText(page, '[data-testid=connection]', 'connection 2');
+  assert.deepEqual(await todoTitles(page), ['Survive the crash']);
+  assert.equal(await page.locator('[data-testid=store-error]').count(), 0);
+  assert.deepEqual(await counts(page, 'crashy'), { loads: 2, disposals: 1 });
+  await waitForText(page, '[data-testid=open-connections]', '1');
+  await waitForText(page, '[data-testid=open-channels]', '1');
+});
+
+test('the panel says why a store is alive: held, by which component, then counting down', async () => {
+  const page = await open('/?ttl=60000&delay=100');
+  await openWorkspace(page, 'acme');
+  const row = entry('acme');
+  await waitForText(page, `${row} [data-testid=why-alive]`, /^held by 1 retain guard/);
+  const locations = await page.locator(`${row} [data-testid=holder-location]`).allTextContents();
+  assert.ok(locations.length >= 1, 'at least one holder location');
+  assert.ok(
+    locations.some((location) => location.includes('examples/workspaces/src/') && /\.rs:\d+$/.test(location)),
+    `a holder in the demo's source, as file:line (got ${JSON.stringify(locations)})`,
+  );
+
+  await page.click('nav.crumbs a');
+  await page.waitForSelector('[data-testid=home]');
+  await waitForText(page, `${row} [data-testid=why-alive]`, /^unused; disposed in \d+(\.\d)? s/);
+  assert.equal(await page.locator(`${row} [data-testid=holder-location]`).count(), 0);
+});
