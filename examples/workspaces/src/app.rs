@@ -98,7 +98,8 @@ fn Home() -> impl IntoView {
             <p class="hint">
                 "Query parameters: " <code>"?ttl=MS"</code> " cache time, " <code>"?delay=MS"</code>
                 " boot delay, " <code>"?max_idle=N"</code> " bound on idle stores, "
-                <code>"?teardown=MS"</code> " closing time."
+                <code>"?teardown=MS"</code> " closing time, " <code>"?crash=MS"</code>
+                " when a workspace loses its channel and restarts itself."
             </p>
         </section>
     }

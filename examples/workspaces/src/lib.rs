@@ -5,11 +5,14 @@
 //! - Each workspace boots from IndexedDB and stays live across tabs through a
 //!   `BroadcastChannel` (`workspace.rs`); its async teardown flushes pending writes and closes
 //!   both, and re-opening it meanwhile waits for that.
+//! - Reconnect restarts the open workspace under its view (`view.rs`, read under a
+//!   `<Transition>`, so nothing remounts); with `?crash=MS` a workspace that loses its channel
+//!   restarts itself through its `RestartHandle`.
 //! - Routes (`/`, `/workspace/:id`, `/split/:a/:b`) hold stores through `use_store`; route code
 //!   and links preload them (`links.rs`).
 //! - The panel is `registry_leptos::RegistryInspector`, beside the open connections and
 //!   channels (`resources.rs`).
-//! - Query parameters set the cache time, boot delay, idle bound and closing time
+//! - Query parameters set the cache time, boot delay, idle bound, closing time and crash time
 //!   (`config.rs`); `fail-` workspaces always fail, `flaky-` ones fail their first boot.
 //!
 //! Run it with `bash scripts/demo.sh` from the repository root.
