@@ -68,6 +68,8 @@ test('without JavaScript the server HTML shows both stores and the browser-only 
   ]);
   // The clock does not opt in to hydration: the server rendered its fallback.
   assert.equal(await page.textContent('[data-testid=clock]'), 'Open in this tab: …');
+  // Nor does the badge's read of the members (`use_store`), though the cards' reads do.
+  assert.equal(await page.textContent('[data-testid=member-badge]'), 'Members: …');
   assert.equal(await page.$('.loading'), null, 'no store fallback in the server HTML');
 });
 
@@ -76,6 +78,9 @@ test('hydration boots the stores from the snapshots: zero loads in the browser',
   await hydrated(page);
   // The browser-only clock store loads after hydration and ticks.
   await waitForText(page, '[data-testid=clock]', /^Open in this tab: \d+ s$/);
+  // The badge reads the members with `use_store`, before the cards: it shows the fallback while
+  // the page hydrates (as the server did), then the store the cards hydrated, with no load.
+  await waitForText(page, '[data-testid=member-badge]', 'Members: 3');
   const seen = await counters(page);
   assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
   assert.equal(seen['members:hydrations'], 1, JSON.stringify(seen));

@@ -137,6 +137,11 @@ fn WorkspaceRoute() -> impl IntoView {
     Effect::watch(move || id.get(), move |id, _, _| preload(id.clone()), false);
 
     let clock = use_store(move || stores::clock(id.get()));
+    // The members again, read with `use_store` before the cards read them with
+    // `use_hydrated_store`: the server renders this one's fallback, and while the page
+    // hydrates it must render that fallback too, without starting a load that would keep the
+    // cards from starting from the server's snapshot.
+    let member_badge = use_store(move || stores::members(id.get()));
     view! {
         <section class="workspace">
             <h1 data-testid="workspace">{move || id.get()}</h1>
@@ -152,6 +157,17 @@ fn WorkspaceRoute() -> impl IntoView {
                             view! { <span data-testid="clock">"Open in this tab: "{move || seconds.get()}" s"</span> }.into_any()
                         }
                         Err(error) => view! { <span data-testid="clock">{error.to_string()}</span> }.into_any(),
+                    })}
+                </Suspense>
+            </p>
+            <p class="badge">
+                <Suspense fallback=|| view! { <span data-testid="member-badge">"Members: …"</span> }>
+                    {move || member_badge.get().map(|members| {
+                        let text = match members {
+                            Ok(members) => format!("Members: {}", members.members.len()),
+                            Err(_) => "Members: unavailable".to_string(),
+                        };
+                        view! { <span data-testid="member-badge">{text}</span> }
                     })}
                 </Suspense>
             </p>
