@@ -35,6 +35,12 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
     assert!(!body.contains("Loading members"), "{body}");
     // The browser-only store renders its fallback.
     assert!(body.contains("Open in this tab: …"), "{body}");
+    // So does the badge that reads the members with `use_store`, beside the cards that read
+    // them with `use_hydrated_store`.
+    assert!(
+        body.contains(r#"<span data-testid="member-badge">Members: …</span>"#),
+        "{body}"
+    );
     // The snapshots, serialized for hydration (JSON in a JavaScript string).
     assert!(
         body.contains(r#"[{\"title\":\"Plan the week of acme\",\"done\":true},"#),
