@@ -68,6 +68,8 @@ test('without JavaScript the server HTML shows both stores and the browser-only 
   ]);
   // The clock does not opt in to hydration: the server rendered its fallback.
   assert.equal(await page.textContent('[data-testid=clock]'), 'Open in this tab: …');
+  // Nor does the badge's read of the members (`use_store`), though the cards' reads do.
+  assert.equal(await page.textContent('[data-testid=member-badge]'), 'Members: …');
   assert.equal(await page.$('.loading'), null, 'no store fallback in the server HTML');
 });
 
@@ -76,6 +78,9 @@ test('hydration boots the stores from the snapshots: zero loads in the browser',
   await hydrated(page);
   // The browser-only clock store loads after hydration and ticks.
   await waitForText(page, '[data-testid=clock]', /^Open in this tab: \d+ s$/);
+  // The badge reads the members with `use_store`, before the cards: it shows the fallback while
+  // the page hydrates (as the server did), then the store the cards hydrated, with no load.
+  await waitForText(page, '[data-testid=member-badge]', 'Members: 3');
   const seen = await counters(page);
   assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
   assert.equal(seen['members:hydrations'], 1, JSON.stringify(seen));
@@ -94,13 +99,13 @@ test('hydration boots the stores from the snapshots: zero loads in the browser',
   assert.equal(await page.$('.loading'), null);
 });
 
-test('a store that failed on the server renders its fallback there and loads in the browser', async () => {
+test('a store that failed on the server renders its failure there, hydrates it with no load, and retries in the browser', async () => {
   {
     const { page } = await open('/ws/offline-lab', { javaScript: false });
-    // Both Suspense boundaries that read the members store show their fallback.
-    assert.equal(await page.textContent('aside .loading'), 'Loading members…');
-    assert.equal(await page.textContent('article .loading'), 'Loading todos…');
-    assert.equal(await page.$('[data-testid=members-error]'), null);
+    // The members' readers carry failures: the server rendered the failure, not a fallback.
+    assert.match(await page.textContent('[data-testid=members-error]'), /member directory is offline/);
+    assert.equal(await page.textContent('[data-testid=owner]'), 'Owned by nobody');
+    assert.equal(await page.$('.loading'), null, 'no store fallback in the server HTML');
     await closeChecked();
   }
   const { page, apiCalls } = await open('/ws/offline-lab');
@@ -111,9 +116,16 @@ test('a store that failed on the server renders its fallback there and loads in 
     'Plan the week of offline-lab',
     'Review the backlog of offline-lab',
   ]);
-  const seen = await counters(page);
-  assert.equal(seen['members:loads'], 1, JSON.stringify(seen));
+  let seen = await counters(page);
+  // Started from the server's failure: no load in the browser.
+  assert.equal(seen['members:loads'], undefined, JSON.stringify(seen));
   assert.equal(seen['todos:hydrations'], 1, JSON.stringify(seen));
+  assert.deepEqual(apiCalls(), []);
+  // A retry loads (and fails again: the directory is still offline).
+  await page.click('[data-testid=members-retry]');
+  await page.waitForFunction(() => (window.__stores ?? {})['members:loads'] === 1, null, { timeout: PATIENCE_MS });
+  await waitForText(page, '[data-testid=members-error]', /member directory is offline/);
+  seen = await counters(page);
   assert.equal(seen['todos:loads'], undefined, JSON.stringify(seen));
   assert.deepEqual(apiCalls().map((call) => call.path), ['/api/members/offline-lab']);
 });

@@ -120,11 +120,18 @@ where
 {
     /// Starts following `options` (now, synchronously) under the current owner, and ends on
     /// its cleanup.
+    ///
+    /// With `after_hydration` (a `use_store`), a first store asked for while the page hydrates
+    /// is not looked up until hydration has ended: the server rendered this read's fallback,
+    /// so it shows that fallback meanwhile, and it starts no load that would keep a
+    /// `use_hydrated_store` of the same entry, later on the page, from starting from the
+    /// server's snapshot.
     pub(crate) fn start(
         context: RegistryContext<K>,
         options: impl Fn() -> StoreOptions<K, S, E> + 'static,
         hydrated: Rc<std::cell::Cell<bool>>,
         location: &'static Location<'static>,
+        after_hydration: bool,
     ) -> Rc<Self> {
         let options: Rc<dyn Fn() -> StoreOptions<K, S, E>> = Rc::new(options);
         let driver = Rc::new_cyclic(|this| Self {
@@ -154,6 +161,19 @@ where
                 // restart may have replaced the store it shows.
                 driver.retried.track();
                 driver.restarted.track();
+                if after_hydration && hydrating() {
+                    // Runs once the synchronous hydration has returned, unless the options
+                    // switched (or the component ended) before.
+                    let weak = Rc::downgrade(&driver);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Some(driver) = weak.upgrade()
+                            && driver.untouched()
+                        {
+                            untrack(|| driver.switch(options));
+                        }
+                    });
+                    return;
+                }
                 untrack(|| driver.switch(options));
             }
         });
@@ -303,6 +323,12 @@ where
         drop(shown);
         drop(waiters);
         drop(suspense);
+    }
+
+    /// Whether nothing was asked for yet (a first switch put off until hydration ended).
+    fn untouched(&self) -> bool {
+        let state = self.state.borrow();
+        !state.ended && state.generation == 0 && state.shown.is_none() && state.switching.is_none()
     }
 
     fn loading(state: &State<K, S, E>) -> bool {

@@ -91,10 +91,13 @@ pub trait HydratableStore<K: StoreId = String>: Sized + 'static {
 /// then reports as a hydration mismatch. In Leptos 0.8 a `<Suspense>` nested in another one's
 /// children is created twice on the server; when such a nested boundary renders its fallback
 /// there (a failure, a browser-only store), the browser cannot match it while hydrating: read
-/// the stores of nested components under the outer `<Suspense>` instead of a nested one. Read
-/// a store with the same hook everywhere on a page: a `use_store` (or a `preload` on the
-/// registry) of the same entry earlier on the page starts a load in the browser that the
-/// snapshot can no longer replace.
+/// the stores of nested components under the outer `<Suspense>` instead of a nested one.
+/// `use_store` and `use_hydrated_store` of the same entry may be mixed on a page: while the
+/// page hydrates, `use_store` renders the fallback the server rendered for it and looks
+/// nothing up until hydration has ended (then it shows the hydrated store). A `preload` called
+/// on the registry itself while the page hydrates still starts a load that the snapshot can no
+/// longer replace: use [`preload_hydrated_store`] in route code. Every reader of one entry
+/// passes the same [`Hydration`] (the first one in the browser decides how the entry starts).
 ///
 /// ```
 /// use leptos::prelude::*;
@@ -388,6 +391,7 @@ where
             options,
             snapshot_found,
             std::panic::Location::caller(),
+            false,
         );
         StoreResource::from_source(driver)
     }

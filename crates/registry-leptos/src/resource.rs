@@ -105,6 +105,11 @@ impl<S: 'static, E: 'static> fmt::Debug for StoreResource<S, E> {
 /// store the server should render, implement [`HydratableStore`](crate::HydratableStore) and
 /// call [`use_hydrated_store`](crate::use_hydrated_store) instead (see the crate docs).
 ///
+/// While a server-rendered page hydrates, `use_store` renders that fallback too and looks
+/// nothing up until hydration has ended; then it loads the store, or shows the one a
+/// [`use_hydrated_store`](crate::use_hydrated_store) of the same entry started from the
+/// server's snapshot.
+///
 /// # Example
 ///
 /// ```
@@ -174,6 +179,7 @@ where
             options,
             Rc::default(),
             std::panic::Location::caller(),
+            true,
         );
         StoreResource::from_source(driver)
     }

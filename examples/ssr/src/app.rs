@@ -6,11 +6,12 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::{SsrMode, path};
 use registry_core::{RegistryConfig, StoreRegistry};
 use registry_leptos::{
-    preload_hydrated_store, preload_store, provide_store_registry, use_hydrated_store, use_store,
+    Hydration, StoreResource, preload_hydrated_store, preload_store, provide_store_registry,
+    use_hydrated_store, use_hydrated_store_with, use_store,
 };
 
 use crate::data::{self, Todo};
-use crate::stores::{self, LoadError};
+use crate::stores::{self, LoadError, Members};
 
 const STYLE: &str = "
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
@@ -136,6 +137,11 @@ fn WorkspaceRoute() -> impl IntoView {
     Effect::watch(move || id.get(), move |id, _, _| preload(id.clone()), false);
 
     let clock = use_store(move || stores::clock(id.get()));
+    // The members again, read with `use_store` before the cards read them with
+    // `use_hydrated_store`: the server renders this one's fallback, and while the page
+    // hydrates it must render that fallback too, without starting a load that would keep the
+    // cards from starting from the server's snapshot.
+    let member_badge = use_store(move || stores::members(id.get()));
     view! {
         <section class="workspace">
             <h1 data-testid="workspace">{move || id.get()}</h1>
@@ -151,6 +157,17 @@ fn WorkspaceRoute() -> impl IntoView {
                             view! { <span data-testid="clock">"Open in this tab: "{move || seconds.get()}" s"</span> }.into_any()
                         }
                         Err(error) => view! { <span data-testid="clock">{error.to_string()}</span> }.into_any(),
+                    })}
+                </Suspense>
+            </p>
+            <p class="badge">
+                <Suspense fallback=|| view! { <span data-testid="member-badge">"Members: …"</span> }>
+                    {move || member_badge.get().map(|members| {
+                        let text = match members {
+                            Ok(members) => format!("Members: {}", members.members.len()),
+                            Err(_) => "Members: unavailable".to_string(),
+                        };
+                        view! { <span data-testid="member-badge">{text}</span> }
                     })}
                 </Suspense>
             </p>
@@ -199,7 +216,7 @@ fn TodoList(items: Vec<Todo>) -> impl IntoView {
 /// fallback there, as when the store fails, the browser cannot match it while hydrating.)
 #[component]
 fn Owner(id: Memo<String>) -> impl IntoView {
-    let members = use_hydrated_store(move || stores::members(id.get()));
+    let members = use_members(id);
     move || {
         members.get().map(|members| {
             let owner = members.ok().and_then(|members| {
@@ -210,16 +227,31 @@ fn Owner(id: Memo<String>) -> impl IntoView {
     }
 }
 
+/// A workspace's members, rendered by the server, failures included: a failure is rendered
+/// into the HTML and the browser starts from it with no load (every reader of an entry must
+/// say so alike).
+fn use_members(id: Memo<String>) -> StoreResource<Members, LoadError> {
+    use_hydrated_store_with(
+        move || stores::members(id.get()),
+        Hydration::new().render_errors(),
+    )
+}
+
 #[component]
 fn MembersSummary(id: Memo<String>) -> impl IntoView {
-    let members = use_hydrated_store(move || stores::members(id.get()));
+    let members = use_members(id);
     view! {
         <aside class="card">
             <h2>"Members"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading members…"</p> }>
-                {move || members.get().map(|members| match members {
-                    Ok(members) => view! { <MemberList members=members.members.clone()/> }.into_any(),
-                    Err(error) => view! { <p data-testid="members-error">{error.to_string()}</p> }.into_any(),
+                {move || members.get().map(|loaded| match loaded {
+                    Ok(loaded) => view! { <MemberList members=loaded.members.clone()/> }.into_any(),
+                    Err(error) => view! {
+                        <p data-testid="members-error">{error.to_string()}</p>
+                        <button data-testid="members-retry" on:click=move |_| { members.retry(); }>
+                            "Retry"
+                        </button>
+                    }.into_any(),
                 })}
             </Suspense>
         </aside>
@@ -239,7 +271,7 @@ fn MemberList(members: Vec<data::Member>) -> impl IntoView {
 #[component]
 fn MembersCard() -> impl IntoView {
     let id = workspace_id();
-    let members = use_hydrated_store(move || stores::members(id.get()));
+    let members = use_members(id);
     view! {
         <article class="card">
             <h2>"Roles"</h2>

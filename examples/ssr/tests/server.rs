@@ -35,6 +35,12 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
     assert!(!body.contains("Loading members"), "{body}");
     // The browser-only store renders its fallback.
     assert!(body.contains("Open in this tab: …"), "{body}");
+    // So does the badge that reads the members with `use_store`, beside the cards that read
+    // them with `use_hydrated_store`.
+    assert!(
+        body.contains(r#"<span data-testid="member-badge">Members: …</span>"#),
+        "{body}"
+    );
     // The snapshots, serialized for hydration (JSON in a JavaScript string).
     assert!(
         body.contains(r#"[{\"title\":\"Plan the week of acme\",\"done\":true},"#),
@@ -60,27 +66,35 @@ async fn the_html_holds_the_stores_data_and_their_snapshots() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_that_fails_on_the_server_is_left_to_the_browser() {
+async fn a_store_that_fails_on_the_server_renders_its_failure_and_carries_it() {
     let _one = ONE_AT_A_TIME.lock().await;
     let (server, addr) = start(Duration::from_millis(5)).await;
     let page = get(addr, "/ws/offline-lab").await;
     assert_eq!(page.status, 200);
     let body = &page.body;
-    // The members failed: the Suspense boundaries that read them (the members card, and the
-    // todos card, whose owner line reads them) render their fallback, marked incomplete, with
-    // no members snapshot, so that the browser loads them. The todos' snapshot is written.
-    assert!(body.contains("Loading members…"), "{body}");
-    assert!(body.contains("Loading todos…"), "{body}");
+    // The members failed, and their readers opt in to carrying failures: the members card
+    // renders the failure (with its retry button), the todos card renders, its owner line
+    // says nobody, and the failure goes into the page for the browser to start from.
+    assert!(
+        body.contains(r#"<p data-testid="members-error">the store failed to load: the member directory is offline</p>"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"data-testid="members-retry""#), "{body}");
+    assert!(body.contains("Owned by <!>nobody"), "{body}");
+    assert!(!body.contains("Loading members…"), "{body}");
+    assert!(!body.contains("Loading todos…"), "{body}");
     assert!(
         body.contains(r#"\"title\":\"Plan the week of offline-lab\""#),
         "{body}"
     );
-    assert!(!body.contains("offline</p>"), "{body}");
+    assert!(
+        body.contains(r#"\"error\":\"the member directory is offline\""#),
+        "{body}"
+    );
     assert!(
         !body.contains(r#"\"name\":\"Ada (offline-lab)\""#),
         "{body}"
     );
-    assert!(body.contains("__INCOMPLETE_CHUNKS=["), "{body}");
     eventually("registries disposed", || {
         SsrRenderer::live_counts() == zero()
     })

@@ -38,7 +38,8 @@ pub struct Workspace {
     db: Rc<Database>,
     channel: BroadcastChannel,
     writes: Rc<RefCell<Vec<Write>>>,
-    /// Restarts this instance's entry: what the workspace does when its channel dies.
+    /// Restarts this instance's entry (the `?crash=` timer holds a clone: a workspace whose
+    /// channel died restarts itself); also tells which instance this is.
     restart: RestartHandle,
     /// Keeps the channel's `message` handler alive.
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
