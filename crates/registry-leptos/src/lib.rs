@@ -202,6 +202,10 @@ mod inspector;
 mod provider;
 mod resource;
 #[cfg(not(target_arch = "wasm32"))]
+#[cfg_attr(
+    all(not(target_arch = "wasm32"), not(feature = "ssr")),
+    allow(dead_code, reason = "the request scope serves `SsrRenderer` (feature `ssr`)")
+)]
 mod server;
 #[cfg(all(feature = "ssr", not(target_arch = "wasm32")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "ssr")))]
