@@ -204,7 +204,10 @@ mod resource;
 #[cfg(not(target_arch = "wasm32"))]
 #[cfg_attr(
     all(not(target_arch = "wasm32"), not(feature = "ssr")),
-    allow(dead_code, reason = "the request scope serves `SsrRenderer` (feature `ssr`)")
+    allow(
+        dead_code,
+        reason = "the request scope serves `SsrRenderer` (feature `ssr`)"
+    )
 )]
 mod server;
 #[cfg(all(feature = "ssr", not(target_arch = "wasm32")))]
