@@ -241,7 +241,7 @@ fn main() {
     );
     println!();
     println!(
-        "Stores / plain: **{:.1} %** of the faster plain rendering's requests per second (target ≥ 80 %).",
+        "Stores / plain: **{:.1} %** of the faster plain rendering's requests per second (target ≥ 95 %).",
         ratio * 100.0
     );
     println!(
@@ -262,9 +262,10 @@ fn main() {
             eprintln!("cannot write {path}: {error}");
         }
     }
+    // Far below the 95 % target, noise cannot explain it: fail the run.
     if ratio < 0.8 {
         eprintln!(
-            "the page with stores served {:.1} % of the plain page's requests per second, under the 80 % target",
+            "the page with stores served {:.1} % of the plain page's requests per second, under 80 %",
             ratio * 100.0
         );
         std::process::exit(1);
