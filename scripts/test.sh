@@ -46,10 +46,10 @@ cargo test --workspace --all-features
 log "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
 
-# Packs registry-core and registry-leptos as crates.io would receive them and builds each from
+# Packs registry-core and registry-leptos as the crates registry would receive them and builds each from
 # its .crate (registry-leptos against the packed registry-core, through a temporary local
 # registry). `publish --dry-run` is `cargo package` plus cargo's pre-upload checks (each
-# package's `publish` setting allows crates.io; a warning if the version is already there);
+# package's `publish` setting allows the crates registry; a warning if the version is already there);
 # it uploads nothing and needs no token. `--locked` fails if Cargo.lock is out of date.
 # `--allow-dirty` packs uncommitted edits too, so that the script runs on a work tree in
 # progress; CI's fresh clone has none.
